@@ -1,0 +1,60 @@
+# crowdfund: the two commands are `make dev` and `make test`; both install what is missing.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+WRANGLER := wrangler
+PORT ?= 8787
+STATE ?= .wrangler/state
+
+WORKER_SOURCES := $(shell find worker/src generator/src templates -type f 2>/dev/null) \
+	worker/Cargo.toml generator/Cargo.toml generator/askama.toml Cargo.toml Cargo.lock
+
+.PHONY: dev test unit e2e browser bench fmt lint tools tools-browser worker-bundle cli migrate clean
+
+## dev: install what is missing, build, migrate and seed the local D1, serve on http://127.0.0.1:8787
+dev: tools worker-bundle cli .dev.vars migrate
+	@scripts/dev.sh $(PORT) $(STATE)
+
+## test: install what is missing, then lint, unit, end-to-end and browser tests
+test: tools-browser lint unit worker-bundle cli .dev.vars e2e
+
+tools:
+	@scripts/tools.sh
+
+tools-browser:
+	@BROWSER=1 scripts/tools.sh
+
+worker-bundle: worker/build/worker/shim.mjs
+
+worker/build/worker/shim.mjs: $(WORKER_SOURCES)
+	@scripts/build-worker.sh
+	@touch $@
+
+cli:
+	@cargo build --quiet --release -p crowdfund-generator --features cli --bin crowdfund
+
+.dev.vars:
+	@{ echo "VOTER_SECRET=$$(openssl rand -hex 32)"; echo "ADMIN_TOKEN=$$(openssl rand -hex 24)"; } > $@
+	@echo "created .dev.vars with random VOTER_SECRET and ADMIN_TOKEN (local only, gitignored)"
+
+migrate: .dev.vars
+	@$(WRANGLER) d1 migrations apply crowdfund --local --persist-to $(STATE) > /dev/null
+
+unit:
+	cargo test --workspace --exclude crowdfund-e2e
+
+e2e: worker-bundle cli .dev.vars
+	cargo test -p crowdfund-e2e -- --test-threads=2
+
+bench: tools worker-bundle cli .dev.vars
+	@scripts/bench.sh
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	cargo clippy --quiet -p crowdfund-worker --target wasm32-unknown-unknown -- -D warnings
+
+clean:
+	rm -rf worker/build .wrangler target/release/crowdfund

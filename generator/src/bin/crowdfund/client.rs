@@ -1,0 +1,94 @@
+//! A small HTTP client for a running instance: the public write API and the published pages.
+
+use anyhow::{bail, Context, Result};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A running crowdfund instance.
+pub struct Instance {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Instance {
+    /// Connects to `base` (e.g. `http://127.0.0.1:8787`).
+    pub fn new(base: &str) -> Result<Self> {
+        let http = reqwest::Client::builder().cookie_store(true).build()?;
+        Ok(Instance { base: base.trim_end_matches('/').to_owned(), http })
+    }
+
+    /// GETs a path and parses its JSON.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let url = format!("{}{path}", self.base);
+        let response = self.http.get(&url).send().await.with_context(|| format!("GET {url}"))?;
+        if !response.status().is_success() {
+            bail!("GET {url}: {}", response.status());
+        }
+        Ok(response.json().await?)
+    }
+
+    /// GETs a path's raw bytes; `None` on 404.
+    pub async fn get_bytes(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let url = format!("{}{path}", self.base);
+        let response = self.http.get(&url).send().await.with_context(|| format!("GET {url}"))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            bail!("GET {url}: {}", response.status());
+        }
+        Ok(Some(response.bytes().await?.to_vec()))
+    }
+
+    /// Sends a JSON write and returns its JSON answer; a non-2xx answer is an error that
+    /// carries the API's error body.
+    pub async fn write(&self, method: reqwest::Method, path: &str, body: &Value) -> Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .http
+            .request(method.clone(), &url)
+            .json(body)
+            .send()
+            .await
+            .with_context(|| format!("{method} {url}"))?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{method} {url}: {status}: {answer}");
+        }
+        Ok(answer)
+    }
+}
+
+/// Returns the admin token from the flag or `$CROWDFUND_ADMIN_TOKEN`.
+pub fn admin_token(flag: Option<&str>) -> Result<String> {
+    match flag.map(str::to_owned).or_else(|| std::env::var("CROWDFUND_ADMIN_TOKEN").ok()) {
+        Some(t) if !t.is_empty() => Ok(t),
+        _ => bail!("an admin token is needed: --admin-token or CROWDFUND_ADMIN_TOKEN"),
+    }
+}
+
+/// Fetches the whole read model through the admin export, page by page.
+pub async fn export(instance: &Instance, token: &str) -> Result<(generator::SiteConfig, generator::model::Snapshot)> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        site: generator::SiteConfig,
+        projects: Vec<generator::model::Project>,
+        next_after: Option<i64>,
+    }
+    let mut snapshot = generator::model::Snapshot::default();
+    let mut after = 0;
+    loop {
+        let url = format!("{}/api/v1/export?after={after}", instance.base);
+        let response = instance.http.get(&url).bearer_auth(token).send().await.with_context(|| format!("GET {url}"))?;
+        if !response.status().is_success() {
+            bail!("GET {url}: {}", response.status());
+        }
+        let page: Page = response.json().await.with_context(|| format!("parsing {url}"))?;
+        snapshot.projects.extend(page.projects);
+        match page.next_after {
+            Some(next) => after = next,
+            None => return Ok((page.site, snapshot)),
+        }
+    }
+}

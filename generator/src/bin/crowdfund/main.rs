@@ -1,0 +1,36 @@
+//! `crowdfund`: the generator's command line. One file per subcommand:
+//! `build` (full site from a snapshot or a running instance), `seed` (load projects through the
+//! public write API), `verify` (compare what an instance serves with a full build of its data).
+
+use clap::{Parser, Subcommand};
+
+mod build;
+mod client;
+mod seed;
+mod verify;
+
+#[derive(Parser)]
+#[command(name = "crowdfund", version, about = "Build, seed and verify crowdfund sites")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the whole static site into a directory.
+    Build(build::Args),
+    /// Load projects through the public write API of a running instance.
+    Seed(seed::Args),
+    /// Check that every page an instance serves equals a full rebuild from its data.
+    Verify(verify::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Build(args) => build::run(args).await,
+        Command::Seed(args) => seed::run(args).await,
+        Command::Verify(args) => verify::run(args).await,
+    }
+}

@@ -1,0 +1,143 @@
+//! The one error type of the write API: each variant knows its HTTP status and its stable
+//! machine-readable code. Internal causes are logged by the caller, never sent to clients.
+
+use serde::Serialize;
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not JSON, or not the JSON a route takes.
+    #[error("{message}")]
+    Malformed { message: String },
+    /// 401: a write that needs an identity came without one (e.g. a vote without a voter).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// 403: the request came from an origin that may not write.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: the project, thread or page does not exist.
+    #[error("{what} not found")]
+    NotFound { what: String, field: Option<String> },
+    /// 405: the path exists but not with this method.
+    #[error("method {method} is not allowed here; allowed: {allowed}")]
+    MethodNotAllowed { method: String, allowed: String },
+    /// 409: the write conflicts with stored state (e.g. a duplicate project name).
+    #[error("{message}")]
+    Conflict { message: String, field: Option<String> },
+    /// 413: the body is larger than the route accepts.
+    #[error("the body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// 415: the body is not `application/json` (or a form, where forms are taken).
+    #[error("content type must be {expected}")]
+    UnsupportedMediaType { expected: String },
+    /// 422: well-formed input that breaks a rule (empty name, too many tags, unknown type...).
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// 429: too many writes; retry after the given seconds.
+    #[error("too many requests; retry in {retry_after} s")]
+    RateLimited { retry_after: u32 },
+    /// 500: something failed inside; details are in the log only.
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// The JSON body every failure answers with: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail<'a> {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'a str>,
+}
+
+impl ApiError {
+    /// Builds a 422 for one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// Builds a 404 for a thing named in the message.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        ApiError::NotFound { what: what.into(), field: None }
+    }
+
+    /// Returns the HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Malformed { .. } => 400,
+            ApiError::Unauthenticated(_) => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound { .. } => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Conflict { .. } => 409,
+            ApiError::TooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType { .. } => 415,
+            ApiError::Invalid { .. } => 422,
+            ApiError::RateLimited { .. } => 429,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    /// Returns the stable code clients can switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Malformed { .. } => "malformed",
+            ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Conflict { .. } => "conflict",
+            ApiError::TooLarge { .. } => "too_large",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::Invalid { .. } => "invalid",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// Returns the field the error concerns, if one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Invalid { field, .. } => Some(field),
+            ApiError::NotFound { field, .. } | ApiError::Conflict { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Serializes the public body; an internal cause never leaves the Worker.
+    pub fn body(&self) -> String {
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string(), field: self.field() } };
+        serde_json::to_string(&body)
+            .unwrap_or_else(|_| r#"{"error":{"code":"internal","message":"internal error"}}"#.into())
+    }
+}
+
+/// The write API's result type.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_causes_are_not_sent() {
+        let e = ApiError::Internal("D1_ERROR: secret detail".into());
+        assert_eq!(e.status(), 500);
+        assert!(!e.body().contains("secret"));
+    }
+
+    #[test]
+    fn invalid_names_its_field() {
+        let e = ApiError::invalid("tags", "at most 10 tags");
+        assert_eq!(e.status(), 422);
+        let v: serde_json::Value = serde_json::from_str(&e.body()).expect("json");
+        assert_eq!(v["error"]["field"], "tags");
+        assert_eq!(v["error"]["code"], "invalid");
+    }
+}

@@ -1,0 +1,376 @@
+//! Request bodies of the write API, and the rules that turn raw input into valid commands.
+//!
+//! Policy (documented in data/openapi.yaml): unknown fields are rejected (422), so a typo
+//! never silently drops data; text is trimmed and NFC-normalised; control characters are
+//! refused except newlines and tabs in Markdown messages; tags are lower-cased, spaces become
+//! `-`, and duplicates are dropped.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{ApiError, ApiResult};
+use generator::model::ThreadType;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_TAGLINE_CHARS: usize = 200;
+pub const MAX_TAGS: usize = 10;
+pub const MAX_TAG_CHARS: usize = 32;
+pub const MAX_MESSAGE_CHARS: usize = 10_000;
+/// Problems plus solutions in one proposal; threads in one UpdateThreads call.
+pub const MAX_THREADS_PER_WRITE: usize = 20;
+pub const MAX_THREADS_LIMIT: u32 = 100;
+pub const DEFAULT_THREADS_LIMIT: u32 = 20;
+
+/// Parses a JSON body: syntax errors are 400, well-formed JSON of the wrong shape is 422.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::TooLarge { limit: MAX_BODY_BYTES });
+    }
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::Malformed { message: "the body is not valid UTF-8".into() })?;
+    serde_json::from_str(text).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => ApiError::invalid(field_of(&e.to_string()), strip_position(&e.to_string())),
+            _ => ApiError::Malformed {
+                message: format!("the body is not valid JSON: {}", strip_position(&e.to_string())),
+            },
+        }
+    })
+}
+
+fn strip_position(message: &str) -> String {
+    message.split(" at line ").next().unwrap_or(message).to_owned()
+}
+
+/// Names the field a serde data error is about, when its message says (`unknown field `x``,
+/// `missing field `x``); otherwise `body`.
+fn field_of(message: &str) -> String {
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some(rest) = message.split(marker).nth(1) {
+            if let Some(name) = rest.split('`').next() {
+                return name.to_owned();
+            }
+        }
+    }
+    "body".into()
+}
+
+/// The spec's ProposeProject body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeRequest {
+    pub project_name: String,
+    pub tagline: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub problems: Vec<String>,
+    #[serde(default)]
+    pub solutions: Vec<String>,
+}
+
+/// A proposal that passed every rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    pub project_name: String,
+    /// The key duplicates are detected on: the name lower-cased.
+    pub name_key: String,
+    pub tagline: String,
+    pub tags: Vec<String>,
+    pub problems: Vec<String>,
+    pub solutions: Vec<String>,
+}
+
+impl ProposeRequest {
+    /// Validates and normalises a proposal.
+    pub fn validate(self) -> ApiResult<Proposal> {
+        let project_name = line("project_name", &self.project_name, MAX_NAME_CHARS)?;
+        let tagline = line("tagline", &self.tagline, MAX_TAGLINE_CHARS)?;
+        let tags = tags("tags", &self.tags)?;
+        if self.problems.len() + self.solutions.len() > MAX_THREADS_PER_WRITE {
+            return Err(ApiError::invalid(
+                "problems",
+                format!("at most {MAX_THREADS_PER_WRITE} problems and solutions together"),
+            ));
+        }
+        let problems = messages("problems", &self.problems)?;
+        let solutions = messages("solutions", &self.solutions)?;
+        Ok(Proposal { name_key: project_name.to_lowercase(), project_name, tagline, tags, problems, solutions })
+    }
+}
+
+/// The body of UpdateTags: the spec's `PUT /projects/tags` carries `project_id`; the
+/// per-project path takes it from the URL.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagsRequest {
+    #[serde(default)]
+    pub project_id: Option<i64>,
+    #[serde(default)]
+    pub add: Vec<String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// A validated tag edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagEdit {
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+impl TagsRequest {
+    /// Validates a tag edit; a tag both added and removed is a contradiction (422).
+    pub fn validate(&self) -> ApiResult<TagEdit> {
+        let add = tags("add", &self.add)?;
+        let remove = tags("remove", &self.remove)?;
+        if add.is_empty() && remove.is_empty() {
+            return Err(ApiError::invalid("add", "nothing to add or remove"));
+        }
+        if let Some(both) = add.iter().find(|t| remove.contains(t)) {
+            return Err(ApiError::invalid("remove", format!("tag `{both}` is both added and removed")));
+        }
+        Ok(TagEdit { add, remove })
+    }
+}
+
+/// One entry of UpdateThreads: with `thread_id` it edits that thread's message; without, it
+/// adds a thread (a reply when `parent_id` is set).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadInput {
+    #[serde(default)]
+    pub thread_id: Option<i64>,
+    #[serde(default)]
+    pub project_id: Option<i64>,
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    #[serde(default)]
+    pub thread_type: Option<String>,
+    pub message: String,
+}
+
+/// The UpdateThreads body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadsRequest {
+    pub threads: Vec<ThreadInput>,
+}
+
+/// A validated thread write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ThreadWrite {
+    Edit { thread_id: i64, message: String },
+    Add { parent_id: Option<i64>, thread_type: ThreadType, message: String },
+}
+
+impl ThreadsRequest {
+    /// Validates every entry against the project the URL names; all or nothing.
+    pub fn validate(&self, project_id: i64) -> ApiResult<Vec<ThreadWrite>> {
+        if self.threads.is_empty() {
+            return Err(ApiError::invalid("threads", "at least one thread"));
+        }
+        if self.threads.len() > MAX_THREADS_PER_WRITE {
+            return Err(ApiError::invalid("threads", format!("at most {MAX_THREADS_PER_WRITE} threads per call")));
+        }
+        self.threads
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let field = |name: &str| format!("threads[{i}].{name}");
+                if t.project_id.is_some_and(|p| p != project_id) {
+                    return Err(ApiError::invalid(field("project_id"), "does not match the project in the path"));
+                }
+                let message = message(&field("message"), &t.message)?;
+                match t.thread_id {
+                    Some(thread_id) => {
+                        id(&field("thread_id"), thread_id)?;
+                        if t.parent_id.is_some() || t.thread_type.is_some() {
+                            return Err(ApiError::invalid(field("thread_id"), "an edit changes only the message"));
+                        }
+                        Ok(ThreadWrite::Edit { thread_id, message })
+                    }
+                    None => {
+                        let kind = t.thread_type.as_deref().unwrap_or("COMMENT");
+                        let thread_type = ThreadType::parse(kind).ok_or_else(|| {
+                            ApiError::invalid(field("thread_type"), "must be PROBLEM, SOLUTION or COMMENT")
+                        })?;
+                        if let Some(parent) = t.parent_id {
+                            id(&field("parent_id"), parent)?;
+                        }
+                        Ok(ThreadWrite::Add { parent_id: t.parent_id, thread_type, message })
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// The Vote body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteRequest {
+    pub direction: String,
+}
+
+/// Checks an id from the outside: positive and small enough to be a JS number.
+pub fn id(field: &str, value: i64) -> ApiResult<i64> {
+    if (1..=(1_i64 << 53)).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid(field, "must be a positive integer"))
+    }
+}
+
+/// Parses a `limit` query value.
+pub fn threads_limit(raw: Option<&str>) -> ApiResult<u32> {
+    let Some(raw) = raw else { return Ok(DEFAULT_THREADS_LIMIT) };
+    match raw.parse::<u32>() {
+        Ok(n) if (1..=MAX_THREADS_LIMIT).contains(&n) => Ok(n),
+        _ => Err(ApiError::invalid("limit", format!("must be an integer from 1 to {MAX_THREADS_LIMIT}"))),
+    }
+}
+
+/// A one-line text field: trimmed, NFC, non-empty, no control characters, bounded.
+pub fn line(field: &str, raw: &str, max_chars: usize) -> ApiResult<String> {
+    let text: String = raw.trim().nfc().collect();
+    if text.is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(ApiError::invalid(field, "must not contain control characters"));
+    }
+    if text.chars().count() > max_chars {
+        return Err(ApiError::invalid(field, format!("at most {max_chars} characters")));
+    }
+    Ok(text)
+}
+
+/// A Markdown message: like [`line`] but newlines and tabs are kept.
+pub fn message(field: &str, raw: &str) -> ApiResult<String> {
+    let text: String = raw.replace("\r\n", "\n").trim().nfc().collect();
+    if text.is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ApiError::invalid(field, "must not contain control characters"));
+    }
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(ApiError::invalid(field, format!("at most {MAX_MESSAGE_CHARS} characters")));
+    }
+    Ok(text)
+}
+
+fn messages(field: &str, raw: &[String]) -> ApiResult<Vec<String>> {
+    raw.iter().enumerate().map(|(i, m)| message(&format!("{field}[{i}]"), m)).collect()
+}
+
+/// Normalises one tag: trimmed, NFC, lower-cased, inner whitespace as `-`; letters, digits
+/// and `-` only, so a tag is always a safe URL path segment.
+pub fn tag(field: &str, raw: &str) -> ApiResult<String> {
+    let lowered: String = raw.trim().nfc().collect::<String>().to_lowercase();
+    let tag = lowered.split_whitespace().collect::<Vec<_>>().join("-");
+    if tag.is_empty() {
+        return Err(ApiError::invalid(field, "a tag must not be empty"));
+    }
+    if tag.chars().count() > MAX_TAG_CHARS {
+        return Err(ApiError::invalid(field, format!("a tag has at most {MAX_TAG_CHARS} characters")));
+    }
+    if !tag.chars().all(|c| c.is_alphanumeric() || c == '-') {
+        return Err(ApiError::invalid(field, "a tag has only letters, digits and '-'"));
+    }
+    Ok(tag)
+}
+
+fn tags(field: &str, raw: &[String]) -> ApiResult<Vec<String>> {
+    let mut out = raw.iter().map(|t| tag(field, t)).collect::<ApiResult<Vec<_>>>()?;
+    out.sort();
+    out.dedup();
+    if out.len() > MAX_TAGS {
+        return Err(ApiError::invalid(field, format!("at most {MAX_TAGS} tags")));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn propose(json: &str) -> ApiResult<Proposal> {
+        parse_json::<ProposeRequest>(json.as_bytes())?.validate()
+    }
+
+    #[test]
+    fn the_spec_example_is_valid() {
+        let p = propose(
+            r#"{"project_name": "Popee the Performer", "tagline": "an apprentice clown in Wolf Circus",
+               "problems": ["short temper", "self centered"], "solutions": ["play the drums"],
+               "tags": ["clown", "circus"]}"#,
+        )
+        .expect("valid");
+        assert_eq!(p.tags, vec!["circus", "clown"]);
+        assert_eq!(p.name_key, "popee the performer");
+        assert_eq!(p.problems.len(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_and_shape_errors_invalid() {
+        assert_eq!(propose("{").unwrap_err().status(), 400);
+        assert_eq!(propose(r#"{"project_name": 5, "tagline": "x"}"#).unwrap_err().status(), 422);
+        let unknown = propose(r#"{"project_name": "a", "tagline": "b", "colour": 1}"#).unwrap_err();
+        assert_eq!(unknown.field(), Some("colour"));
+        let missing = propose(r#"{"tagline": "b"}"#).unwrap_err();
+        assert_eq!(missing.field(), Some("project_name"));
+    }
+
+    #[test]
+    fn text_is_trimmed_normalised_and_bounded() {
+        assert_eq!(line("f", "  Cafe\u{301}  ", 10).expect("ok"), "Caf\u{e9}");
+        assert_eq!(line("f", "   ", 10).unwrap_err().status(), 422);
+        assert_eq!(line("f", "a\u{0}b", 10).unwrap_err().status(), 422);
+        assert!(line("f", &"x".repeat(11), 10).is_err());
+        assert_eq!(message("m", "line 1\r\nline 2").expect("ok"), "line 1\nline 2");
+    }
+
+    #[test]
+    fn tags_are_lowercased_deduplicated_and_limited() {
+        assert_eq!(tags("tags", &["Solar Power".into(), "solar  power".into()]).expect("ok"), vec!["solar-power"]);
+        assert!(tag("tags", "a/b").is_err());
+        assert!(tag("tags", "<script>").is_err());
+        let many: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+        assert_eq!(tags("tags", &many).unwrap_err().field(), Some("tags"));
+    }
+
+    #[test]
+    fn oversized_bodies_are_refused_before_parsing() {
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(parse_json::<ProposeRequest>(&big).unwrap_err().status(), 413);
+    }
+
+    #[test]
+    fn thread_writes_check_types_and_edits() {
+        let req: ThreadsRequest =
+            parse_json(br#"{"threads": [{"message": "hi", "parent_id": 3}, {"thread_id": 4, "message": "edited"}]}"#)
+                .expect("json");
+        let writes = req.validate(1).expect("valid");
+        assert_eq!(
+            writes[0],
+            ThreadWrite::Add { parent_id: Some(3), thread_type: ThreadType::Comment, message: "hi".into() }
+        );
+        let bad: ThreadsRequest =
+            parse_json(br#"{"threads": [{"message": "x", "thread_type": "RANT"}]}"#).expect("json");
+        assert_eq!(bad.validate(1).unwrap_err().field(), Some("threads[0].thread_type"));
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        assert_eq!(threads_limit(None).expect("default"), DEFAULT_THREADS_LIMIT);
+        for bad in ["0", "-1", "101", "abc", "99999999999"] {
+            assert_eq!(threads_limit(Some(bad)).unwrap_err().status(), 422, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The router: turns an HTTP request into a use-case call and its answer into a response.
+//!
+//! Write API (versioned): `POST /api/v1/projects`, `PUT|PATCH /api/v1/projects/{id}/tags`,
+//! `GET|POST /api/v1/projects/{id}/threads`, `POST /api/v1/threads/{id}/vote`,
+//! `POST /api/v1/voters`, `GET /api/v1/health`; the spec's literal `POST /projects/propose`
+//! and `PUT /projects/tags` too. Every other GET/HEAD is a page (see `serve`).
+
+use serde_json::{json, Value};
+use worker::{Context, Env, Headers, Method, Request, Response};
+
+use crate::config::{Config, CHANGES, DB, PAGES};
+use crate::error::{ApiError, ApiResult};
+use crate::input::{self, ProposeRequest, TagsRequest, ThreadsRequest, VoteRequest, MAX_BODY_BYTES};
+use crate::outbox;
+use crate::projects::{self, Written};
+use crate::votes::Direction;
+use crate::{db, export, serve, threads, voter};
+
+/// What the log line records about a handled request.
+#[derive(Default)]
+struct Figures {
+    route: &'static str,
+    round_trips: u32,
+    rows_written: usize,
+}
+
+/// Handles one request; never fails: errors become JSON error responses.
+pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
+    let start = worker::Date::now().as_millis();
+    let method = req.method();
+    let path = req.path();
+    let mut figures = Figures::default();
+    let response = match route(req, &env, &mut figures).await {
+        Ok(response) => response,
+        Err(e) => {
+            if let ApiError::Internal(cause) = &e {
+                worker::console_error!(
+                    "{}",
+                    json!({"event": "internal_error", "route": figures.route, "cause": cause})
+                );
+            }
+            error_response(&e)
+        }
+    };
+    worker::console_log!(
+        "{}",
+        json!({"event": "request", "method": method.to_string(), "route": figures.route, "path": path,
+               "status": response.status_code(), "duration_ms": worker::Date::now().as_millis() - start,
+               "d1_round_trips": figures.round_trips, "rows_written": figures.rows_written})
+    );
+    response
+}
+
+/// Builds the JSON error response.
+pub fn error_response(e: &ApiError) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json");
+    let _ = headers.set("cache-control", "no-store");
+    if let ApiError::MethodNotAllowed { allowed, .. } = e {
+        let _ = headers.set("allow", allowed);
+    }
+    if let ApiError::RateLimited { retry_after } = e {
+        let _ = headers.set("retry-after", &retry_after.to_string());
+    }
+    match Response::ok(e.body()) {
+        Ok(r) => r.with_status(e.status()).with_headers(headers),
+        Err(_) => {
+            Response::error("internal error", 500).unwrap_or_else(|_| Response::empty().expect("an empty response"))
+        }
+    }
+}
+
+async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<Response> {
+    let config = Config::from_env(env);
+    let method = req.method();
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let allow = |allowed: &str| ApiError::MethodNotAllowed { method: method.to_string(), allowed: allowed.into() };
+    let db = env.d1(DB).map_err(db::internal)?;
+    match (segments.as_slice(), &method) {
+        (["projects", "propose"] | ["api", "v1", "projects"], Method::Post) => {
+            figures.route = "propose";
+            check_origin(&req, &config)?;
+            let body: ProposeRequest = input::parse_json(&read_body(&mut req).await?)?;
+            let proposal = body.validate()?;
+            let idem_key = idempotency_key(&req)?;
+            let (now, now_ms) = now();
+            let written = projects::propose(&db, &proposal, idem_key.as_deref(), &now, now_ms).await?;
+            finish(env, written, figures).await
+        }
+        (["projects", "propose"], _) => Err(allow("POST")),
+        (["projects", "tags"], Method::Put) | (["api", "v1", "projects", _, "tags"], Method::Put | Method::Patch) => {
+            figures.route = "update_tags";
+            check_origin(&req, &config)?;
+            let body: TagsRequest = input::parse_json(&read_body(&mut req).await?)?;
+            let project_id = match segments.as_slice() {
+                ["api", "v1", "projects", id, "tags"] => path_id(id, "project")?,
+                _ => input::id(
+                    "project_id",
+                    body.project_id.ok_or_else(|| ApiError::invalid("project_id", "required"))?,
+                )?,
+            };
+            let edit = body.validate()?;
+            let (_, now_ms) = now();
+            let written = projects::update_tags(&db, project_id, &edit, now_ms).await?;
+            finish(env, written, figures).await
+        }
+        (["projects", "tags"], _) => Err(allow("PUT")),
+        (["api", "v1", "projects", _, "tags"], _) => Err(allow("PUT, PATCH")),
+        (["api", "v1", "projects", id, "threads"], Method::Get) => {
+            figures.route = "list_threads";
+            let project_id = path_id(id, "project")?;
+            let url = req.url().map_err(db::internal)?;
+            let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+            let limit = input::threads_limit(query("limit").as_deref())?;
+            let cursor = match query("cursor") {
+                Some(c) => Some(
+                    c.parse::<i64>()
+                        .ok()
+                        .and_then(|c| input::id("cursor", c).ok())
+                        .ok_or_else(|| ApiError::invalid("cursor", "must be a thread id from next_cursor"))?,
+                ),
+                None => None,
+            };
+            figures.round_trips = 2;
+            json_response(200, &threads::list(&db, project_id, limit, cursor).await?)
+        }
+        (["api", "v1", "projects", id, "threads"], Method::Post) => {
+            figures.route = "update_threads";
+            check_origin(&req, &config)?;
+            let project_id = path_id(id, "project")?;
+            let body: ThreadsRequest = input::parse_json(&read_body(&mut req).await?)?;
+            let writes = body.validate(project_id)?;
+            let (now, now_ms) = now();
+            let written = threads::update_threads(&db, project_id, &writes, &now, now_ms).await?;
+            finish(env, written, figures).await
+        }
+        (["api", "v1", "projects", _, "threads"], _) => Err(allow("GET, POST")),
+        (["api", "v1", "threads", id, "vote"], Method::Post) => {
+            figures.route = "vote";
+            check_origin(&req, &config)?;
+            let thread_id = path_id(id, "thread")?;
+            let body: VoteRequest = input::parse_json(&read_body(&mut req).await?)?;
+            let direction = Direction::parse(&body.direction)?;
+            let voter = voter_of(&req, &config)?;
+            let (_, now_ms) = now();
+            let written = threads::vote(&db, thread_id, &voter, direction, now_ms).await?;
+            finish(env, written, figures).await
+        }
+        (["api", "v1", "threads", _, "vote"], _) => Err(allow("POST")),
+        (["api", "v1", "voters"], Method::Post) => {
+            figures.route = "new_voter";
+            check_origin(&req, &config)?;
+            new_voter(&config)
+        }
+        (["api", "v1", "voters"], _) => Err(allow("POST")),
+        (["api", "v1", "health"], Method::Get) => {
+            figures.route = "health";
+            let (_, now_ms) = now();
+            let (backlog, oldest_ms) = outbox::backlog(&db, now_ms).await?;
+            let (projects, _) = db::project_stats(&db).await?;
+            figures.round_trips = 2;
+            json_response(
+                200,
+                &json!({"status": "ok", "projects": projects, "outbox_backlog": backlog, "outbox_oldest_age_ms": oldest_ms}),
+            )
+        }
+        (["api", "v1", "health"], _) => Err(allow("GET")),
+        (["api", "v1", "export"], Method::Get) => {
+            figures.route = "export";
+            require_admin(&req, &config)?;
+            let url = req.url().map_err(db::internal)?;
+            let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+            let after = match query("after") {
+                Some(a) => a
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|a| *a >= 0)
+                    .ok_or_else(|| ApiError::invalid("after", "must be a project id or 0"))?,
+                None => 0,
+            };
+            let limit = match query("limit") {
+                Some(l) => {
+                    l.parse::<u32>().ok().filter(|l| (1..=export::MAX_EXPORT_PAGE).contains(l)).ok_or_else(|| {
+                        ApiError::invalid("limit", format!("must be an integer from 1 to {}", export::MAX_EXPORT_PAGE))
+                    })?
+                }
+                None => export::MAX_EXPORT_PAGE,
+            };
+            figures.round_trips = 2;
+            json_response(200, &export::page(&db, &config.site, after, limit).await?)
+        }
+        (["api", "v1", "export"], _) => Err(allow("GET")),
+        (_, Method::Get | Method::Head) => {
+            figures.route = "page";
+            let bucket = env.bucket(PAGES).map_err(db::internal)?;
+            let inm = req.headers().get("if-none-match").ok().flatten();
+            let decoded = percent_decode(&path).ok_or_else(|| ApiError::not_found("page"))?;
+            serve::page(&method, &decoded, inm, &db, &bucket, &config.site).await
+        }
+        (_, Method::Options) => Ok(Response::empty().map_err(db::internal)?.with_status(204)),
+        _ => Err(serve::method_not_allowed(&method)),
+    }
+}
+
+/// Sends the change (after the commit) and answers the write.
+async fn finish(env: &Env, written: Written, figures: &mut Figures) -> ApiResult<Response> {
+    figures.round_trips = written.round_trips;
+    figures.rows_written = written.rows_written;
+    if let Some(message) = &written.message {
+        let queue = env.queue(CHANGES).map_err(db::internal)?;
+        outbox::send(&queue, message).await;
+    }
+    let response = json_response(written.status, &written.body)?;
+    let _ = response
+        .headers()
+        .set("x-d1", &format!("round_trips={}; rows_written={}", written.round_trips, written.rows_written));
+    Ok(response)
+}
+
+fn json_response(status: u16, body: &Value) -> ApiResult<Response> {
+    let response = Response::from_json(body).map_err(db::internal)?.with_status(status);
+    let _ = response.headers().set("cache-control", "no-store");
+    Ok(response)
+}
+
+async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
+    let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != "application/json" {
+        return Err(ApiError::UnsupportedMediaType { expected: "application/json".into() });
+    }
+    if let Some(length) = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok()) {
+        if length > MAX_BODY_BYTES {
+            return Err(ApiError::TooLarge { limit: MAX_BODY_BYTES });
+        }
+    }
+    req.bytes().await.map_err(|_| ApiError::Malformed { message: "the body could not be read".into() })
+}
+
+fn path_id(raw: &str, what: &str) -> ApiResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| (1..=(1_i64 << 53)).contains(id))
+        .ok_or_else(|| ApiError::not_found(format!("{what} {raw}")))
+}
+
+fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
+    match req.headers().get("idempotency-key").ok().flatten() {
+        None => Ok(None),
+        Some(k) if !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k)),
+        Some(_) => Err(ApiError::invalid("Idempotency-Key", "1 to 128 visible ASCII characters")),
+    }
+}
+
+/// Refuses browser writes from origins that are neither this site nor allowed.
+fn check_origin(req: &Request, config: &Config) -> ApiResult<()> {
+    let Some(origin) = req.headers().get("origin").ok().flatten() else {
+        return Ok(()); // not a browser: server-to-server calls carry no Origin
+    };
+    let own = req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+    let origin = origin.trim_end_matches('/');
+    if origin == own || origin == config.site.base_url || config.allowed_origins.iter().any(|o| o == origin) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("origin {origin} may not write")))
+    }
+}
+
+/// Checks the admin bearer token (a Worker secret), in constant time.
+fn require_admin(req: &Request, config: &Config) -> ApiResult<()> {
+    let presented = req.headers().get("authorization").ok().flatten();
+    let presented = presented.as_deref().and_then(|a| a.strip_prefix("Bearer ")).unwrap_or("");
+    if config.admin_token.is_empty() || !constant_time_eq(presented.as_bytes(), config.admin_token.as_bytes()) {
+        return Err(ApiError::Unauthenticated("this operation needs the admin bearer token".into()));
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn voter_of(req: &Request, config: &Config) -> ApiResult<String> {
+    let cookie = req.headers().get("cookie").ok().flatten();
+    let authorization = req.headers().get("authorization").ok().flatten();
+    let token = voter::token_from_headers(cookie.as_deref(), authorization.as_deref())
+        .ok_or_else(|| ApiError::Unauthenticated("a vote needs a voter: POST /api/v1/voters first".into()))?;
+    if config.voter_secret.is_empty() {
+        return Err(ApiError::Internal("VOTER_SECRET is not set".into()));
+    }
+    voter::verify(&config.voter_secret, token)
+        .ok_or_else(|| ApiError::Unauthenticated("the voter token is not valid".into()))
+}
+
+fn new_voter(config: &Config) -> ApiResult<Response> {
+    if config.voter_secret.is_empty() {
+        return Err(ApiError::Internal("VOTER_SECRET is not set".into()));
+    }
+    let id = outbox::new_id();
+    let token = voter::sign(&config.voter_secret, &id);
+    let response = json_response(201, &json!({ "voter_token": token }))?;
+    let secure = if config.site.base_url.starts_with("https://") { "; Secure" } else { "" };
+    let _ = response.headers().set(
+        "set-cookie",
+        &format!("{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}", voter::COOKIE),
+    );
+    Ok(response)
+}
+
+/// Returns the time now as RFC 3339 UTC to the second (the snapshot format) and in ms.
+fn now() -> (String, u64) {
+    let date = js_sys::Date::new_0();
+    let iso = String::from(date.to_iso_string()); // 2026-11-22T14:16:38.123Z
+    let seconds = iso.split('.').next().unwrap_or(&iso);
+    (format!("{seconds}Z"), date.get_time() as u64)
+}
+
+/// Decodes `%XX` escapes of a URL path (tags may be non-ASCII); `None` if not valid UTF-8.
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}

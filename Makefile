@@ -15,7 +15,7 @@ dev: tools worker-bundle cli .dev.vars migrate
 	@scripts/dev.sh $(PORT) $(STATE)
 
 ## test: install what is missing, then lint, unit, end-to-end and browser tests
-test: tools-browser lint unit worker-bundle cli .dev.vars e2e
+test: tools lint unit worker-bundle cli .dev.vars e2e
 
 tools:
 	@scripts/tools.sh

@@ -1,1 +1,338 @@
-//! stub
+//! End-to-end test harness: starts the real Worker under `wrangler dev` (real workerd, local
+//! D1, queue, R2 and cron) on free loopback ports with a fresh state directory, and drives it
+//! over HTTP. The server is stopped by process group when the handle drops, whatever the
+//! test's outcome. Readiness and freshness are polled until a deadline, never slept for.
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+/// How long a page may take to show a write before a test fails.
+pub const FRESHNESS_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The repository root (the e2e crate lives one level down).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn tool_path() -> String {
+    let root = repo_root();
+    format!("{}:{}", root.join("node_modules/.bin").display(), std::env::var("PATH").unwrap_or_default())
+}
+
+/// Returns a port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A secret from `.dev.vars` (which `make` creates), e.g. `ADMIN_TOKEN`.
+pub fn dev_var(name: &str) -> Result<String> {
+    let text =
+        std::fs::read_to_string(repo_root().join(".dev.vars")).context("reading .dev.vars (run `make .dev.vars`)")?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .map(str::to_owned)
+        .with_context(|| format!("{name} missing from .dev.vars"))
+}
+
+/// Options for a server.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Extra `--var NAME:VALUE` settings (e.g. test hooks).
+    pub vars: Vec<(String, String)>,
+    /// Reuse this state directory (restart after a kill) instead of a fresh one.
+    pub state: Option<PathBuf>,
+}
+
+/// A running `wrangler dev`.
+pub struct Server {
+    pub url: String,
+    pub port: u16,
+    pub state: PathBuf,
+    child: Option<Child>,
+    _tmp: Option<TempDir>,
+    log: PathBuf,
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Creates a fresh directory under the system temp dir.
+    pub fn new(prefix: &str) -> Result<Self> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Server {
+    /// Starts a server with fresh local state and applied migrations.
+    pub fn start() -> Result<Self> {
+        Self::start_with(Options::default())
+    }
+
+    /// Starts a server with options.
+    pub fn start_with(options: Options) -> Result<Self> {
+        let (tmp, state) = match &options.state {
+            Some(dir) => (None, dir.clone()),
+            None => {
+                let tmp = TempDir::new("crowdfund-e2e")?;
+                let state = tmp.0.join("state");
+                (Some(tmp), state)
+            }
+        };
+        let root = repo_root();
+        let status = Command::new("wrangler")
+            .args(["d1", "migrations", "apply", "crowdfund", "--local", "--persist-to"])
+            .arg(&state)
+            .current_dir(&root)
+            .env("PATH", tool_path())
+            .env("CI", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .context("running wrangler d1 migrations apply")?;
+        if !status.success() {
+            bail!("migrations failed: {status}");
+        }
+        let port = free_port()?;
+        let inspector = free_port()?;
+        let log = state.with_file_name(format!("wrangler-{port}.log"));
+        let log_file = std::fs::File::create(&log)?;
+        let mut cmd = Command::new("wrangler");
+        cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &inspector.to_string(), "--test-scheduled", "--log-level", "info"])
+            .arg("--persist-to")
+            .arg(&state);
+        for (name, value) in &options.vars {
+            cmd.args(["--var", &format!("{name}:{value}")]);
+        }
+        let child = cmd
+            .current_dir(&root)
+            .env("PATH", tool_path())
+            .env("CI", "true")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .process_group(0)
+            .spawn()
+            .context("starting wrangler dev")?;
+        let mut server =
+            Server { url: format!("http://127.0.0.1:{port}"), port, state, child: Some(child), _tmp: tmp, log };
+        server.wait_ready(Duration::from_secs(120))?;
+        Ok(server)
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let health = format!("{}/api/v1/health", self.url);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!("wrangler dev exited with {status}:\n{}", self.log_tail());
+                }
+            }
+            if let Ok(out) = Command::new("curl").args(["-fsS", "-m", "2", &health]).output() {
+                if out.status.success() {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("wrangler dev was not ready within {timeout:?}:\n{}", self.log_tail())
+    }
+
+    /// The last lines of the server's log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// The whole log.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kills the whole process tree at once (SIGKILL), as a crash would; state stays on disk.
+    pub fn kill_hard(&mut self) {
+        self.signal("KILL");
+    }
+
+    fn signal(&mut self, sig: &str) {
+        if let Some(mut child) = self.child.take() {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-s", sig, "--", &group]).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A client for this server (its own cookie jar).
+    pub fn client(&self) -> Client {
+        Client::new(&self.url)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.signal("TERM");
+    }
+}
+
+/// An HTTP answer: status, headers and body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// Parses the body as JSON (`Value::Null` if it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    /// The API error code of a failure body.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// A small client for the Worker's HTTP interface.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// A client with its own cookie jar.
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Client { base: base.to_owned(), http }
+    }
+
+    /// Sends any request.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Answer> {
+        let response = req.send().await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?.to_vec();
+        Ok(Answer { status, headers, body })
+    }
+
+    /// A request builder for a path.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    /// GET a path.
+    pub async fn get(&self, path: &str) -> Result<Answer> {
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// Sends JSON with a method.
+    pub async fn json(&self, method: reqwest::Method, path: &str, body: &Value) -> Result<Answer> {
+        self.send(self.request(method, path).json(body)).await
+    }
+
+    /// POST JSON.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Answer> {
+        self.json(reqwest::Method::POST, path, body).await
+    }
+
+    /// Proposes a project and returns its id (the spec's path).
+    pub async fn propose(&self, body: &Value) -> Result<i64> {
+        let answer = self.post("/projects/propose", body).await?;
+        if answer.status != 201 {
+            bail!("propose: {} {}", answer.status, answer.text());
+        }
+        answer.json()["project_id"].as_i64().context("no project_id")
+    }
+
+    /// Gets a voter identity (cookie) for this client.
+    pub async fn become_voter(&self) -> Result<String> {
+        let answer = self.post("/api/v1/voters", &Value::Null).await?;
+        if answer.status != 201 {
+            bail!("voters: {} {}", answer.status, answer.text());
+        }
+        answer.json()["voter_token"].as_str().map(str::to_owned).context("no voter_token")
+    }
+
+    /// Polls `path` until `check` accepts its answer or the deadline passes; returns the
+    /// accepted answer and how long it took.
+    pub async fn eventually(
+        &self,
+        path: &str,
+        deadline: Duration,
+        check: impl Fn(&Answer) -> bool,
+    ) -> Result<(Answer, Duration)> {
+        let start = Instant::now();
+        loop {
+            let answer = self.get(path).await?;
+            if check(&answer) {
+                return Ok((answer, start.elapsed()));
+            }
+            if start.elapsed() > deadline {
+                bail!("{path} did not converge within {deadline:?}; last answer {}: {}", answer.status, answer.text());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{prefix} {} {}", nanos % 1_000_000_007, N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs the generator CLI (`target/release/crowdfund`, built by `make cli`).
+pub fn crowdfund_cli(args: &[&str]) -> Result<std::process::Output> {
+    let bin = repo_root().join("target/release/crowdfund");
+    let out = Command::new(&bin)
+        .args(args)
+        .env("CROWDFUND_ADMIN_TOKEN", dev_var("ADMIN_TOKEN")?)
+        .output()
+        .with_context(|| format!("running {} (make cli builds it)", bin.display()))?;
+    Ok(out)
+}

@@ -17,6 +17,10 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::page_data;
 
+/// Says whether a page came from the page store (`stored`) or was rendered on a miss
+/// (`rendered`): tests and operators can tell a published page from a stand-in.
+pub const SOURCE_HEADER: &str = "x-crowdfund-page";
+
 /// Answers a GET or HEAD for a page.
 pub async fn page(
     method: &Method,
@@ -35,7 +39,9 @@ pub async fn page(
             Some(body) if !head => body.bytes().await.map_err(db::internal)?,
             _ => Vec::new(),
         };
-        return respond(200, &object_key, &content_type, &etag, body, if_none_match.as_deref(), head);
+        let response = respond(200, &object_key, &content_type, &etag, body, if_none_match.as_deref(), head)?;
+        let _ = response.headers().set(SOURCE_HEADER, "stored");
+        return Ok(response);
     }
     // Not stored (yet): render from D1 if the path names a page.
     if let Some(key) = key_for_path(path) {
@@ -46,7 +52,10 @@ pub async fn page(
         let pages = render(site, &data).map_err(db::internal)?;
         if let Some(page) = pages.into_iter().find(|p| p.key == object_key) {
             let etag = etag_of(&page.body);
-            return respond(200, &object_key, page.content_type, &etag, page.body, if_none_match.as_deref(), head);
+            let response =
+                respond(200, &object_key, page.content_type, &etag, page.body, if_none_match.as_deref(), head)?;
+            let _ = response.headers().set(SOURCE_HEADER, "rendered");
+            return Ok(response);
         }
     }
     not_found(site, head)

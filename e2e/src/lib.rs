@@ -114,7 +114,7 @@ impl Server {
         let log_file = std::fs::File::create(&log)?;
         let mut cmd = Command::new("wrangler");
         cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &inspector.to_string(), "--test-scheduled", "--log-level", "info"])
+            .args(["--inspector-port", &inspector.to_string(), "--test-scheduled", "--log-level", "log"])
             .arg("--persist-to")
             .arg(&state);
         for (name, value) in &options.vars {
@@ -165,6 +165,21 @@ impl Server {
     /// The whole log.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Polls the log until `check` accepts it or the deadline passes.
+    pub fn wait_for_log(&self, deadline: Duration, check: impl Fn(&str) -> bool) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            let text = self.log_text();
+            if check(&text) {
+                return Ok(text);
+            }
+            if start.elapsed() > deadline {
+                bail!("the server log did not show what was expected within {deadline:?}:\n{}", self.log_tail());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Kills the whole process tree at once (SIGKILL), as a crash would; state stays on disk.

@@ -10,7 +10,7 @@ pub const CHANGES: &str = "CHANGES";
 /// The R2 bucket holding rendered pages.
 pub const PAGES: &str = "PAGES";
 
-/// Outbox rows older than this are re-driven by the cron.
+/// Outbox rows older than this are re-driven by the cron (override: var `REDRIVE_AFTER_MS`).
 pub const REDRIVE_AFTER_MS: u64 = 30_000;
 /// Delay before a failed render batch is retried.
 pub const RETRY_DELAY_SECONDS: u32 = 2;
@@ -25,6 +25,11 @@ pub struct Config {
     pub voter_secret: Vec<u8>,
     /// Bearer token of admin operations (export, rebuild); a secret too. Empty: disabled.
     pub admin_token: String,
+    /// Age after which the cron re-sends an outbox row.
+    pub redrive_after_ms: u64,
+    /// Test hooks (var `TEST_HOOKS=1`, never set in production): a write carrying
+    /// `x-test-drop-message: 1` skips its queue send, as if the message were lost.
+    pub test_hooks: bool,
 }
 
 impl Config {
@@ -43,6 +48,8 @@ impl Config {
             .collect();
         let voter_secret = env.secret("VOTER_SECRET").map(|s| s.to_string().into_bytes()).unwrap_or_default();
         let admin_token = env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default();
-        Config { site, allowed_origins, voter_secret, admin_token }
+        let redrive_after_ms = var("REDRIVE_AFTER_MS").and_then(|v| v.parse().ok()).unwrap_or(REDRIVE_AFTER_MS);
+        let test_hooks = var("TEST_HOOKS").as_deref() == Some("1");
+        Config { site, allowed_origins, voter_secret, admin_token, redrive_after_ms, test_hooks }
     }
 }

@@ -35,7 +35,7 @@ mod threads;
 mod entry {
     use worker::{event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
-    use crate::config::{Config, CHANGES, DB, PAGES, REDRIVE_AFTER_MS};
+    use crate::config::{Config, CHANGES, DB, PAGES};
 
     #[event(start)]
     fn start() {
@@ -62,7 +62,8 @@ mod entry {
             worker::console_error!("scheduled: bindings missing");
             return;
         };
-        match crate::outbox::redrive(&db, &queue, worker::Date::now().as_millis(), REDRIVE_AFTER_MS).await {
+        let older_than = Config::from_env(&env).redrive_after_ms;
+        match crate::outbox::redrive(&db, &queue, worker::Date::now().as_millis(), older_than).await {
             Ok(n) => worker::console_log!("{}", serde_json::json!({"event": "redrive", "messages": n})),
             Err(e) => {
                 worker::console_error!("{}", serde_json::json!({"event": "redrive_failed", "error": e.to_string()}))

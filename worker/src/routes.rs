@@ -22,6 +22,8 @@ struct Figures {
     route: &'static str,
     round_trips: u32,
     rows_written: usize,
+    /// Test hook: skip the queue send (see `Config::test_hooks`).
+    drop_message: bool,
 }
 
 /// Handles one request; never fails: errors become JSON error responses.
@@ -72,6 +74,8 @@ pub fn error_response(e: &ApiError) -> Response {
 
 async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<Response> {
     let config = Config::from_env(env);
+    figures.drop_message =
+        config.test_hooks && req.headers().get("x-test-drop-message").ok().flatten().as_deref() == Some("1");
     let method = req.method();
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -88,7 +92,7 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             let written = projects::propose(&db, &proposal, idem_key.as_deref(), &now, now_ms).await?;
             finish(env, written, figures).await
         }
-        (["projects", "propose"], _) => Err(allow("POST")),
+        (["projects", "propose"] | ["api", "v1", "projects"], _) => Err(allow("POST")),
         (["projects", "tags"], Method::Put) | (["api", "v1", "projects", _, "tags"], Method::Put | Method::Patch) => {
             figures.route = "update_tags";
             check_origin(&req, &config)?;
@@ -207,7 +211,7 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
 async fn finish(env: &Env, written: Written, figures: &mut Figures) -> ApiResult<Response> {
     figures.round_trips = written.round_trips;
     figures.rows_written = written.rows_written;
-    if let Some(message) = &written.message {
+    if let Some(message) = written.message.as_ref().filter(|_| !figures.drop_message) {
         let queue = env.queue(CHANGES).map_err(db::internal)?;
         outbox::send(&queue, message).await;
     }

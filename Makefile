@@ -45,8 +45,10 @@ unit:
 e2e: worker-bundle cli .dev.vars
 	cargo test -p crowdfund-e2e -- --test-threads=2
 
+## bench: full builds vs Hugo (scripts/bench.sh), then the write path vs a hello-world Worker
 bench: tools worker-bundle cli .dev.vars
 	@scripts/bench.sh
+	@cargo run --release --quiet -p crowdfund-e2e --example write_bench
 
 fmt:
 	cargo fmt --all

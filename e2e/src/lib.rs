@@ -40,6 +40,24 @@ pub fn dev_var(name: &str) -> Result<String> {
         .with_context(|| format!("{name} missing from .dev.vars"))
 }
 
+/// Applies the D1 migrations to a local state directory.
+fn migrate(root: &Path, state: &Path) -> Result<()> {
+    let status = Command::new("wrangler")
+        .args(["d1", "migrations", "apply", "crowdfund", "--local", "--persist-to"])
+        .arg(state)
+        .current_dir(root)
+        .env("PATH", tool_path())
+        .env("CI", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("running wrangler d1 migrations apply")?;
+    if !status.success() {
+        bail!("migrations failed: {status}");
+    }
+    Ok(())
+}
+
 /// Options for a server.
 #[derive(Clone, Default)]
 pub struct Options {
@@ -47,6 +65,9 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     /// Reuse this state directory (restart after a kill) instead of a fresh one.
     pub state: Option<PathBuf>,
+    /// Run another Worker's config (relative to the repo root) instead of crowdfund's; it
+    /// gets no migrations and is ready when `/` answers.
+    pub config: Option<String>,
 }
 
 /// A running `wrangler dev`.
@@ -95,25 +116,19 @@ impl Server {
             }
         };
         let root = repo_root();
-        let status = Command::new("wrangler")
-            .args(["d1", "migrations", "apply", "crowdfund", "--local", "--persist-to"])
-            .arg(&state)
-            .current_dir(&root)
-            .env("PATH", tool_path())
-            .env("CI", "true")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .context("running wrangler d1 migrations apply")?;
-        if !status.success() {
-            bail!("migrations failed: {status}");
+        if options.config.is_none() {
+            migrate(&root, &state)?;
         }
         let port = free_port()?;
         let inspector = free_port()?;
         let log = state.with_file_name(format!("wrangler-{port}.log"));
         let log_file = std::fs::File::create(&log)?;
         let mut cmd = Command::new("wrangler");
-        cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        cmd.arg("dev");
+        if let Some(config) = &options.config {
+            cmd.args(["--config", config]);
+        }
+        cmd.args(["--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &inspector.to_string(), "--test-scheduled", "--log-level", "log"])
             .arg("--persist-to")
             .arg(&state);
@@ -132,13 +147,14 @@ impl Server {
             .context("starting wrangler dev")?;
         let mut server =
             Server { url: format!("http://127.0.0.1:{port}"), port, state, child: Some(child), _tmp: tmp, log };
-        server.wait_ready(Duration::from_secs(120))?;
+        let ready_path = if options.config.is_some() { "/" } else { "/api/v1/health" };
+        server.wait_ready(ready_path, Duration::from_secs(120))?;
         Ok(server)
     }
 
-    fn wait_ready(&mut self, timeout: Duration) -> Result<()> {
+    fn wait_ready(&mut self, path: &str, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let health = format!("{}/api/v1/health", self.url);
+        let health = format!("{}{path}", self.url);
         while Instant::now() < deadline {
             if let Some(child) = self.child.as_mut() {
                 if let Some(status) = child.try_wait()? {

@@ -25,6 +25,8 @@ mod projects;
 #[cfg(target_arch = "wasm32")]
 mod publish;
 #[cfg(target_arch = "wasm32")]
+mod rebuild;
+#[cfg(target_arch = "wasm32")]
 mod routes;
 #[cfg(target_arch = "wasm32")]
 mod serve;
@@ -52,7 +54,8 @@ mod entry {
         let config = Config::from_env(&env);
         let db = env.d1(DB)?;
         let bucket = env.bucket(PAGES)?;
-        crate::publish::consume(batch, &db, &bucket, &config.site).await;
+        let queue = env.queue(CHANGES)?;
+        crate::publish::consume(batch, &db, &bucket, &queue, &config.site).await;
         Ok(())
     }
 

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use worker::{Bucket, D1Database, HttpMetadata, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{Bucket, D1Database, HttpMetadata, MessageBatch, MessageExt, Queue, QueueRetryOptionsBuilder};
 
 use generator::paths::{object_keys_of, pages_touched, PageKey, Target};
 use generator::{render, SiteConfig};
@@ -15,6 +17,7 @@ use crate::db;
 use crate::error::ApiResult;
 use crate::outbox::{self, ChangeMessage};
 use crate::page_data;
+use crate::rebuild::{self, RebuildMessage};
 
 /// What one publish did, for the log line.
 #[derive(Debug, Default)]
@@ -25,44 +28,70 @@ pub struct Published {
     pub objects_deleted: usize,
 }
 
-/// Handles one queue batch: publish everything, then ack; on failure retry the batch
-/// (after `max_retries` the queue moves it to the dead-letter queue).
-pub async fn consume(batch: MessageBatch<serde_json::Value>, db: &D1Database, bucket: &Bucket, site: &SiteConfig) {
+/// A queue message: a change to publish, or one step of an admin rebuild.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Incoming {
+    Change(ChangeMessage),
+    Rebuild(RebuildMessage),
+}
+
+/// Handles one queue batch: publishes all its changes at once, then runs its rebuild steps;
+/// acks what succeeded and retries the rest with a delay (after `max_retries` the queue moves
+/// a message to the dead-letter queue; the cron still repairs its pages from the outbox).
+pub async fn consume(batch: MessageBatch<Value>, db: &D1Database, bucket: &Bucket, queue: &Queue, site: &SiteConfig) {
+    let retry = QueueRetryOptionsBuilder::new().with_delay_seconds(RETRY_DELAY_SECONDS).build();
     let mut changes = Vec::new();
-    for message in batch.iter() {
-        let Ok(message) = message else { continue };
-        match serde_json::from_value::<ChangeMessage>(message.body().clone()) {
-            Ok(change) => changes.push(change),
+    let mut change_messages = Vec::new();
+    let mut rebuilds = Vec::new();
+    for message in batch.iter().flatten() {
+        match serde_json::from_value::<Incoming>(message.body().clone()) {
+            Ok(Incoming::Change(change)) => {
+                changes.push(change);
+                change_messages.push(message);
+            }
+            Ok(Incoming::Rebuild(step)) => rebuilds.push((message, step)),
             Err(e) => {
                 // A poison message: retrying it sends it to the dead-letter queue in the end.
-                worker::console_error!(
-                    "{}",
-                    serde_json::json!({"event": "message_unreadable", "error": e.to_string()})
-                );
-                message.retry();
+                worker::console_error!("{}", json!({"event": "message_unreadable", "error": e.to_string()}));
+                message.retry_with_options(&retry);
             }
         }
     }
-    let start = worker::Date::now().as_millis();
-    match publish(db, bucket, site, &changes).await {
-        Ok(done) => {
-            for message in batch.iter().flatten() {
-                if serde_json::from_value::<ChangeMessage>(message.body().clone()).is_ok() {
-                    message.ack();
-                }
+    if !changes.is_empty() {
+        let start = worker::Date::now().as_millis();
+        match publish(db, bucket, site, &changes).await {
+            Ok(done) => {
+                change_messages.iter().for_each(MessageExt::ack);
+                worker::console_log!(
+                    "{}",
+                    json!({"event": "publish", "changes": done.changes, "pages": done.pages,
+                        "objects_written": done.objects_written, "objects_deleted": done.objects_deleted,
+                        "duration_ms": worker::Date::now().as_millis() - start})
+                );
             }
-            worker::console_log!(
-                "{}",
-                serde_json::json!({"event": "publish", "changes": done.changes, "pages": done.pages,
-                    "objects_written": done.objects_written, "objects_deleted": done.objects_deleted,
-                    "duration_ms": worker::Date::now().as_millis() - start})
-            );
+            Err(e) => {
+                worker::console_error!("{}", json!({"event": "publish_failed", "error": e.to_string()}));
+                change_messages.iter().for_each(|m| m.retry_with_options(&retry));
+            }
         }
-        Err(e) => {
-            worker::console_error!("{}", serde_json::json!({"event": "publish_failed", "error": e.to_string()}));
-            batch.retry_all_with_options(
-                &QueueRetryOptionsBuilder::new().with_delay_seconds(RETRY_DELAY_SECONDS).build(),
-            );
+    }
+    for (message, step) in rebuilds {
+        match rebuild::step(db, bucket, queue, site, &step).await {
+            Ok(()) => {
+                message.ack();
+                worker::console_log!(
+                    "{}",
+                    json!({"event": "rebuild_step", "rebuild_id": step.rebuild_id, "step": step.step})
+                );
+            }
+            Err(e) => {
+                worker::console_error!(
+                    "{}",
+                    json!({"event": "rebuild_step_failed", "rebuild_id": step.rebuild_id, "error": e.to_string()})
+                );
+                message.retry_with_options(&retry);
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::input::{self, ProposeRequest, TagsRequest, ThreadsRequest, VoteReques
 use crate::outbox;
 use crate::projects::{self, Written};
 use crate::votes::Direction;
-use crate::{db, export, serve, threads, voter};
+use crate::{db, export, rebuild, serve, threads, voter};
 
 /// What the log line records about a handled request.
 #[derive(Default)]
@@ -98,7 +98,13 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             check_origin(&req, &config)?;
             let body: TagsRequest = input::parse_json(&read_body(&mut req).await?)?;
             let project_id = match segments.as_slice() {
-                ["api", "v1", "projects", id, "tags"] => path_id(id, "project")?,
+                ["api", "v1", "projects", id, "tags"] => {
+                    let project_id = path_id(id, "project")?;
+                    if body.project_id.is_some_and(|p| p != project_id) {
+                        return Err(ApiError::invalid("project_id", "does not match the project in the path"));
+                    }
+                    project_id
+                }
                 _ => input::id(
                     "project_id",
                     body.project_id.ok_or_else(|| ApiError::invalid("project_id", "required"))?,
@@ -195,6 +201,22 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             json_response(200, &export::page(&db, &config.site, after, limit).await?)
         }
         (["api", "v1", "export"], _) => Err(allow("GET")),
+        (["api", "v1", "admin", "rebuilds"], Method::Post) => {
+            figures.route = "rebuild_start";
+            require_admin(&req, &config)?;
+            let rebuild_id = outbox::new_id();
+            let queue = env.queue(CHANGES).map_err(db::internal)?;
+            rebuild::start(&db, &queue, &rebuild_id, now().1).await?;
+            let status_url = format!("/api/v1/admin/rebuilds/{rebuild_id}");
+            json_response(202, &json!({ "rebuild_id": rebuild_id, "status_url": status_url }))
+        }
+        (["api", "v1", "admin", "rebuilds"], _) => Err(allow("POST")),
+        (["api", "v1", "admin", "rebuilds", id], Method::Get) => {
+            figures.route = "rebuild_progress";
+            require_admin(&req, &config)?;
+            json_response(200, &rebuild::progress(&db, id).await?)
+        }
+        (["api", "v1", "admin", "rebuilds", _], _) => Err(allow("GET")),
         (_, Method::Get | Method::Head) => {
             figures.route = "page";
             let bucket = env.bucket(PAGES).map_err(db::internal)?;

@@ -27,8 +27,9 @@ impl Instance {
         Ok(response.json().await?)
     }
 
-    /// GETs a path's raw bytes; `None` on 404.
-    pub async fn get_bytes(&self, path: &str) -> Result<Option<Vec<u8>>> {
+    /// GETs a published page: its bytes and whether the page store held it (the Worker says
+    /// `x-crowdfund-page: stored`, or `rendered` for a stand-in rendered on a miss); `None` on 404.
+    pub async fn get_page(&self, path: &str) -> Result<Option<(Vec<u8>, bool)>> {
         let url = format!("{}{path}", self.base);
         let response = self.http.get(&url).send().await.with_context(|| format!("GET {url}"))?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
@@ -37,7 +38,8 @@ impl Instance {
         if !response.status().is_success() {
             bail!("GET {url}: {}", response.status());
         }
-        Ok(Some(response.bytes().await?.to_vec()))
+        let stored = response.headers().get("x-crowdfund-page").is_none_or(|v| v.as_bytes() == b"stored");
+        Ok(Some((response.bytes().await?.to_vec(), stored)))
     }
 
     /// Sends a JSON write and returns its JSON answer; a non-2xx answer is an error that

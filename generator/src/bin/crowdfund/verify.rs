@@ -1,6 +1,7 @@
 //! `crowdfund verify --from URL`: fetches every page a running instance serves and compares it
 //! with a full build from the instance's data (admin export); reports each differing page.
-//! Clean means the incrementally published site equals a rebuild, byte for byte.
+//! Clean means the incrementally published site equals a rebuild, byte for byte, and every
+//! page is in the page store (not just rendered on demand by the Worker).
 
 use std::sync::Arc;
 
@@ -51,8 +52,16 @@ pub async fn run(args: Args) -> Result<()> {
         let (instance, limit) = (instance.clone(), limit.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire().await?;
-            let got = instance.get_bytes(&url).await?;
-            anyhow::Ok((got != want).then_some((url, want.is_some(), got.is_some())))
+            let why = match (want, instance.get_page(&url).await?) {
+                (Some(want), Some((got, stored))) if got == want => {
+                    (!stored).then_some("not published (rendered on demand)")
+                }
+                (Some(_), Some(_)) => Some("content differs"),
+                (Some(_), None) => Some("missing (404)"),
+                (None, Some(_)) => Some("served but should not exist"),
+                (None, None) => None,
+            };
+            anyhow::Ok(why.map(|why| (url, why)))
         });
     }
     let mut differing = Vec::new();
@@ -62,12 +71,7 @@ pub async fn run(args: Args) -> Result<()> {
         }
     }
     differing.sort();
-    for (url, want, got) in &differing {
-        let why = match (want, got) {
-            (true, true) => "content differs",
-            (true, false) => "missing (404)",
-            _ => "served but should not exist",
-        };
+    for (url, why) in &differing {
         println!("verify: {url}: {why}");
     }
     if !differing.is_empty() {

@@ -1,0 +1,174 @@
+//! The admin rebuild: re-renders every page from D1, for template changes and recovery. It runs
+//! as a chain of queue messages, each a bounded step (100 projects, or 20 tags, or the site-wide
+//! pages), so no single invocation does O(projects) work; progress is a D1 row.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{Bucket, D1Database, Queue};
+
+use generator::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, PageKey};
+use generator::SiteConfig;
+
+use crate::db::{self, num, stmt, text};
+use crate::error::{ApiError, ApiResult};
+use crate::publish;
+
+/// Projects per step.
+const PROJECTS_PER_STEP: i64 = 100;
+/// Tags per step.
+const TAGS_PER_STEP: i64 = 20;
+
+/// Where a rebuild is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Step {
+    Projects { after: i64 },
+    Tags { after: String },
+    Site,
+}
+
+/// The queue message of one step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RebuildMessage {
+    pub rebuild_id: String,
+    pub step: Step,
+}
+
+/// Starts a rebuild; returns its id.
+pub async fn start(db: &D1Database, queue: &Queue, rebuild_id: &str, now_ms: u64) -> ApiResult<()> {
+    stmt(
+        db,
+        "INSERT INTO rebuilds (rebuild_id, started_ms, phase) VALUES (?1, ?2, 'projects')",
+        &[text(rebuild_id), num(now_ms as i64)],
+    )?
+    .run()
+    .await
+    .map_err(db::internal)?;
+    let first = RebuildMessage { rebuild_id: rebuild_id.to_owned(), step: Step::Projects { after: 0 } };
+    queue.send(&first).await.map_err(db::internal)
+}
+
+/// Runs one step: publishes its pages, records progress and sends the next step.
+pub async fn step(
+    db: &D1Database,
+    bucket: &Bucket,
+    queue: &Queue,
+    site: &SiteConfig,
+    m: &RebuildMessage,
+) -> ApiResult<()> {
+    let (keys, next) = plan(db, &m.step).await?;
+    let done = publish::publish_keys(db, bucket, site, keys).await?;
+    let phase = match &next {
+        Some(Step::Projects { .. }) => "projects",
+        Some(Step::Tags { .. }) => "tags",
+        Some(Step::Site) => "site",
+        None => "done",
+    };
+    let finished = next.is_none().then(|| worker::Date::now().as_millis() as i64);
+    stmt(
+        db,
+        "UPDATE rebuilds SET pages = pages + ?2, phase = ?3, finished_ms = ?4 WHERE rebuild_id = ?1",
+        &[text(&m.rebuild_id), num(done.pages as i64), text(phase), finished.map_or(wasm_bindgen::JsValue::NULL, num)],
+    )?
+    .run()
+    .await
+    .map_err(db::internal)?;
+    if let Some(step) = next {
+        queue.send(&RebuildMessage { rebuild_id: m.rebuild_id.clone(), step }).await.map_err(db::internal)?;
+    }
+    Ok(())
+}
+
+/// Lists a step's pages and the step after it.
+async fn plan(db: &D1Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<Step>)> {
+    #[derive(Deserialize)]
+    struct Id {
+        project_id: i64,
+    }
+    #[derive(Deserialize)]
+    struct TagCount {
+        tag: String,
+        n: i64,
+    }
+    match step {
+        Step::Projects { after } => {
+            let ids: Vec<Id> = db::rows(stmt(
+                db,
+                "SELECT project_id FROM projects WHERE project_id > ?1 ORDER BY project_id LIMIT ?2",
+                &[num(*after), num(PROJECTS_PER_STEP)],
+            )?)
+            .await?;
+            let mut keys: Vec<PageKey> = ids.iter().map(|i| PageKey::Detail { project_id: i.project_id }).collect();
+            let mut buckets: Vec<PageKey> = ids
+                .iter()
+                .flat_map(|i| {
+                    [
+                        PageKey::Listing { page: listing_page_of(i.project_id) },
+                        PageKey::Sitemap { chunk: sitemap_chunk_of(i.project_id) },
+                    ]
+                })
+                .collect();
+            buckets.sort();
+            buckets.dedup();
+            keys.extend(buckets);
+            let next = match ids.last() {
+                Some(last) if ids.len() as i64 == PROJECTS_PER_STEP => Step::Projects { after: last.project_id },
+                _ => Step::Tags { after: String::new() },
+            };
+            Ok((keys, Some(next)))
+        }
+        Step::Tags { after } => {
+            let tags: Vec<TagCount> = db::rows(stmt(
+                db,
+                "SELECT tag, count(*) AS n FROM tags WHERE tag > ?1 GROUP BY tag ORDER BY tag LIMIT ?2",
+                &[text(after), num(TAGS_PER_STEP)],
+            )?)
+            .await?;
+            let mut keys = Vec::new();
+            for t in &tags {
+                keys.push(PageKey::TagIndex { tag: t.tag.clone() });
+                keys.extend((1..=tag_pages_for_count(t.n)).map(|page| PageKey::TagPage { tag: t.tag.clone(), page }));
+            }
+            let next = match tags.last() {
+                Some(last) if tags.len() as i64 == TAGS_PER_STEP => Step::Tags { after: last.tag.clone() },
+                _ => Step::Site,
+            };
+            Ok((keys, Some(next)))
+        }
+        Step::Site => Ok((
+            vec![
+                PageKey::Front,
+                PageKey::Feed,
+                PageKey::SitemapIndex,
+                PageKey::Robots,
+                PageKey::NotFound,
+                PageKey::Stylesheet,
+                PageKey::Script,
+            ],
+            None,
+        )),
+    }
+}
+
+/// Reads a rebuild's progress.
+pub async fn progress(db: &D1Database, rebuild_id: &str) -> ApiResult<Value> {
+    #[derive(Deserialize)]
+    struct Row {
+        rebuild_id: String,
+        started_ms: i64,
+        phase: String,
+        pages: i64,
+        finished_ms: Option<i64>,
+    }
+    let rows: Vec<Row> = db::rows(stmt(
+        db,
+        "SELECT rebuild_id, started_ms, phase, pages, finished_ms FROM rebuilds WHERE rebuild_id = ?1",
+        &[text(rebuild_id)],
+    )?)
+    .await?;
+    let r = rows.into_iter().next().ok_or_else(|| ApiError::not_found(format!("rebuild {rebuild_id}")))?;
+    Ok(json!({
+        "rebuild_id": r.rebuild_id, "phase": r.phase, "pages_rendered": r.pages,
+        "started_ms": r.started_ms, "finished_ms": r.finished_ms, "done": r.finished_ms.is_some(),
+    }))
+}

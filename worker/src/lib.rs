@@ -6,6 +6,7 @@
 //! `cargo test` runs them; the rest is wasm32-only glue.
 
 pub mod error;
+pub mod forms;
 pub mod input;
 pub mod voter;
 pub mod votes;

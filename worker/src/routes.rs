@@ -5,11 +5,14 @@
 //! `POST /api/v1/voters`, `GET /api/v1/health`; the spec's literal `POST /projects/propose`
 //! and `PUT /projects/tags` too. Every other GET/HEAD is a page (see `serve`).
 
+use generator::pages::form_error::{self, FormError, FormKind};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use worker::{Context, Env, Headers, Method, Request, Response};
 
 use crate::config::{Config, CHANGES, DB, PAGES};
 use crate::error::{ApiError, ApiResult};
+use crate::forms::{self, Form, FormRoute};
 use crate::input::{self, ProposeRequest, TagsRequest, ThreadsRequest, VoteRequest, MAX_BODY_BYTES};
 use crate::outbox;
 use crate::projects::{self, Written};
@@ -24,6 +27,18 @@ struct Figures {
     rows_written: usize,
     /// Test hook: skip the queue send (see `Config::test_hooks`).
     drop_message: bool,
+    /// Set when the request is an HTML form submission: it is answered with a redirect or an
+    /// HTML form page instead of JSON.
+    form: Option<Submission>,
+    /// A voter cookie issued during this request (a form vote from a new visitor).
+    set_cookie: Option<String>,
+}
+
+/// An HTML form submission being handled.
+struct Submission {
+    form: Form,
+    route: FormRoute,
+    path: String,
 }
 
 /// Handles one request; never fails: errors become JSON error responses.
@@ -41,7 +56,10 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
                     json!({"event": "internal_error", "route": figures.route, "cause": cause})
                 );
             }
-            error_response(&e)
+            match &figures.form {
+                Some(submission) => form_error_response(&env, submission, &e),
+                None => error_response(&e),
+            }
         }
     };
     worker::console_log!(
@@ -85,7 +103,7 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
         (["projects", "propose"] | ["api", "v1", "projects"], Method::Post) => {
             figures.route = "propose";
             check_origin(&req, &config)?;
-            let body: ProposeRequest = input::parse_json(&read_body(&mut req).await?)?;
+            let body: ProposeRequest = read_input(&mut req, FormRoute::Propose, &path, figures).await?;
             let proposal = body.validate()?;
             let idem_key = idempotency_key(&req)?;
             let (now, now_ms) = now();
@@ -93,10 +111,11 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             finish(env, written, figures).await
         }
         (["projects", "propose"] | ["api", "v1", "projects"], _) => Err(allow("POST")),
-        (["projects", "tags"], Method::Put) | (["api", "v1", "projects", _, "tags"], Method::Put | Method::Patch) => {
+        (["projects", "tags"], Method::Put)
+        | (["api", "v1", "projects", _, "tags"], Method::Put | Method::Patch | Method::Post) => {
             figures.route = "update_tags";
             check_origin(&req, &config)?;
-            let body: TagsRequest = input::parse_json(&read_body(&mut req).await?)?;
+            let body: TagsRequest = read_input(&mut req, FormRoute::Tags, &path, figures).await?;
             let project_id = match segments.as_slice() {
                 ["api", "v1", "projects", id, "tags"] => {
                     let project_id = path_id(id, "project")?;
@@ -116,7 +135,7 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             finish(env, written, figures).await
         }
         (["projects", "tags"], _) => Err(allow("PUT")),
-        (["api", "v1", "projects", _, "tags"], _) => Err(allow("PUT, PATCH")),
+        (["api", "v1", "projects", _, "tags"], _) => Err(allow("PUT, PATCH, POST")),
         (["api", "v1", "projects", id, "threads"], Method::Get) => {
             figures.route = "list_threads";
             let project_id = path_id(id, "project")?;
@@ -139,7 +158,7 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             figures.route = "update_threads";
             check_origin(&req, &config)?;
             let project_id = path_id(id, "project")?;
-            let body: ThreadsRequest = input::parse_json(&read_body(&mut req).await?)?;
+            let body: ThreadsRequest = read_input(&mut req, FormRoute::Threads, &path, figures).await?;
             let writes = body.validate(project_id)?;
             let (now, now_ms) = now();
             let written = threads::update_threads(&db, project_id, &writes, &now, now_ms).await?;
@@ -150,9 +169,17 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             figures.route = "vote";
             check_origin(&req, &config)?;
             let thread_id = path_id(id, "thread")?;
-            let body: VoteRequest = input::parse_json(&read_body(&mut req).await?)?;
+            let body: VoteRequest = read_input(&mut req, FormRoute::Vote, &path, figures).await?;
             let direction = Direction::parse(&body.direction)?;
-            let voter = voter_of(&req, &config)?;
+            let voter = match voter_of(&req, &config) {
+                // A browser form from a visitor without an identity yet: issue one.
+                Err(ApiError::Unauthenticated(_)) if figures.form.is_some() => {
+                    let (id, cookie) = issue_voter(&config)?;
+                    figures.set_cookie = Some(cookie);
+                    id
+                }
+                other => other?,
+            };
             let (_, now_ms) = now();
             let written = threads::vote(&db, thread_id, &voter, direction, now_ms).await?;
             finish(env, written, figures).await
@@ -237,6 +264,16 @@ async fn finish(env: &Env, written: Written, figures: &mut Figures) -> ApiResult
         let queue = env.queue(CHANGES).map_err(db::internal)?;
         outbox::send(&queue, message).await;
     }
+    if let Some(submission) = &figures.form {
+        let location = forms::success_location(&submission.form.return_to(), &written.body);
+        let headers = Headers::new();
+        headers.set("location", &location).map_err(db::internal)?;
+        headers.set("cache-control", "no-store").map_err(db::internal)?;
+        if let Some(cookie) = &figures.set_cookie {
+            headers.set("set-cookie", cookie).map_err(db::internal)?;
+        }
+        return Ok(Response::empty().map_err(db::internal)?.with_status(303).with_headers(headers));
+    }
     let response = json_response(written.status, &written.body)?;
     let _ = response
         .headers()
@@ -250,10 +287,18 @@ fn json_response(status: u16, body: &Value) -> ApiResult<Response> {
     Ok(response)
 }
 
-async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
+/// Reads a write's body: JSON (the API) or an urlencoded HTML form (the pages), which is turned
+/// into the same JSON so one set of rules validates both. Anything else is a 415.
+async fn read_input<T: DeserializeOwned>(
+    req: &mut Request,
+    route: FormRoute,
+    path: &str,
+    figures: &mut Figures,
+) -> ApiResult<T> {
     let content_type = req.headers().get("content-type").ok().flatten().unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence != "application/json" {
+    let is_form = essence == "application/x-www-form-urlencoded";
+    if essence != "application/json" && !is_form {
         return Err(ApiError::UnsupportedMediaType { expected: "application/json".into() });
     }
     if let Some(length) = req.headers().get("content-length").ok().flatten().and_then(|l| l.parse::<usize>().ok()) {
@@ -261,7 +306,70 @@ async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
             return Err(ApiError::TooLarge { limit: MAX_BODY_BYTES });
         }
     }
-    req.bytes().await.map_err(|_| ApiError::Malformed { message: "the body could not be read".into() })
+    let body = req.bytes().await.map_err(|_| ApiError::Malformed { message: "the body could not be read".into() })?;
+    if !is_form {
+        return input::parse_json(&body);
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::TooLarge { limit: MAX_BODY_BYTES });
+    }
+    require_same_site_form(req)?;
+    let form = Form::parse(&body);
+    let json = form.to_json(route);
+    figures.form = Some(Submission { form, route, path: path.to_owned() });
+    let json = serde_json::to_vec(&json?).map_err(db::internal)?;
+    input::parse_json(&json)
+}
+
+/// CSRF defence for forms (beyond SameSite=Lax cookies and `check_origin`): a browser form must
+/// say where it comes from (Origin, or else Referer) and that must be this site.
+fn require_same_site_form(req: &Request) -> ApiResult<()> {
+    let own = req.url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+    let header = |name: &str| req.headers().get(name).ok().flatten().filter(|v| !v.is_empty() && v != "null");
+    let from = header("origin").or_else(|| {
+        header("referer").and_then(|r| worker::Url::parse(&r).ok()).map(|u| u.origin().ascii_serialization())
+    });
+    match from {
+        Some(origin) if origin.trim_end_matches('/') == own => Ok(()),
+        _ => Err(ApiError::Forbidden("a form must be sent from this site's pages".into())),
+    }
+}
+
+/// Answers a refused form with the form again, filled in, and the error by its field.
+fn form_error_response(env: &Env, submission: &Submission, e: &ApiError) -> Response {
+    let site = Config::from_env(env).site;
+    let segment_id = |i: usize| submission.path.split('/').nth(i).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let kind = match submission.route {
+        FormRoute::Propose => FormKind::Propose,
+        FormRoute::Tags => FormKind::Tags { project_id: segment_id(4) },
+        FormRoute::Threads => FormKind::Thread {
+            project_id: segment_id(4),
+            parent_id: submission.form.get("parent_id").and_then(|p| p.trim().parse().ok()),
+        },
+        FormRoute::Vote => FormKind::Vote { thread_id: segment_id(4) },
+    };
+    let refused = FormError {
+        kind,
+        action: submission.path.clone(),
+        return_to: submission.form.return_to(),
+        values: submission.form.fields.clone(),
+        field: e.field().map(str::to_owned),
+        message: e.to_string(),
+    };
+    let page = match form_error::render(&site, &refused) {
+        Ok(page) => page,
+        Err(_) => return error_response(e),
+    };
+    let headers = Headers::new();
+    let _ = headers.set("content-type", page.content_type);
+    let _ = headers.set("cache-control", "no-store");
+    for (name, value) in serve::SECURITY_HEADERS {
+        let _ = headers.set(name, value);
+    }
+    match Response::from_bytes(page.body) {
+        Ok(r) => r.with_status(e.status()).with_headers(headers),
+        Err(_) => error_response(e),
+    }
 }
 
 fn path_id(raw: &str, what: &str) -> ApiResult<i64> {
@@ -319,18 +427,23 @@ fn voter_of(req: &Request, config: &Config) -> ApiResult<String> {
         .ok_or_else(|| ApiError::Unauthenticated("the voter token is not valid".into()))
 }
 
-fn new_voter(config: &Config) -> ApiResult<Response> {
+/// Issues a signed voter id; returns it and its `Set-Cookie` value.
+fn issue_voter(config: &Config) -> ApiResult<(String, String)> {
     if config.voter_secret.is_empty() {
         return Err(ApiError::Internal("VOTER_SECRET is not set".into()));
     }
     let id = outbox::new_id();
     let token = voter::sign(&config.voter_secret, &id);
-    let response = json_response(201, &json!({ "voter_token": token }))?;
     let secure = if config.site.base_url.starts_with("https://") { "; Secure" } else { "" };
-    let _ = response.headers().set(
-        "set-cookie",
-        &format!("{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}", voter::COOKIE),
-    );
+    let cookie = format!("{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}", voter::COOKIE);
+    Ok((id, cookie))
+}
+
+fn new_voter(config: &Config) -> ApiResult<Response> {
+    let (id, cookie) = issue_voter(config)?;
+    let token = voter::sign(&config.voter_secret, &id);
+    let response = json_response(201, &json!({ "voter_token": token }))?;
+    let _ = response.headers().set("set-cookie", &cookie);
     Ok(response)
 }
 

@@ -11,6 +11,7 @@ use crate::Result;
 
 mod detail;
 mod feed;
+pub mod form_error;
 mod listing;
 mod misc;
 mod sitemap;

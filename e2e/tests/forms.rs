@@ -1,0 +1,100 @@
+//! HTML forms without JavaScript: a valid form is answered with 303 back to its page, an
+//! invalid one with the form again (what was typed kept, the error by its field), a form vote
+//! from a new visitor gets a voter cookie, and a form from another site is refused.
+
+use crowdfund_e2e::{unique, Server, FRESHNESS_DEADLINE};
+
+fn browser(server: &Server) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().map(|c| {
+        let _ = &server.url;
+        c
+    })?)
+}
+
+#[tokio::test]
+async fn forms_work_without_javascript() -> anyhow::Result<()> {
+    let server = Server::start()?;
+    let http = browser(&server)?;
+    let url = |p: &str| format!("{}{p}", server.url);
+    let name = unique("Form project");
+
+    // Propose: 303 to the new project's page.
+    let form = [
+        ("project_name", name.as_str()),
+        ("tagline", "made with a form"),
+        ("tags", "Form, web"),
+        ("problems", "no script\r\nslow pages"),
+        ("solutions", "plain HTML"),
+        ("return_to", "/"),
+    ];
+    let answer = http.post(url("/api/v1/projects")).header("origin", &server.url).form(&form).send().await?;
+    assert_eq!(answer.status(), 303);
+    let location = answer.headers()["location"].to_str()?.to_owned();
+    assert!(location.starts_with("/projects/") && location.ends_with("/?published=pending"), "{location}");
+    let id: i64 = location.trim_start_matches("/projects/").split('/').next().unwrap_or("").parse()?;
+    let page =
+        server.client().eventually(&format!("/projects/{id}"), FRESHNESS_DEADLINE, |a| a.status == 200).await?.0.json();
+    assert_eq!(page["tags"], serde_json::json!(["form", "web"]));
+    assert_eq!(page["threads"].as_array().map(Vec::len), Some(3));
+
+    // Invalid: the form comes back with the typed values and the error, status 422.
+    let bad = [("project_name", "   "), ("tagline", "typed <tagline>"), ("return_to", "/")];
+    let answer = http.post(url("/api/v1/projects")).header("origin", &server.url).form(&bad).send().await?;
+    assert_eq!(answer.status(), 422);
+    assert!(answer.headers()["content-type"].to_str()?.starts_with("text/html"));
+    let html = answer.text().await?;
+    assert!(
+        html.contains("typed &#60;tagline&#62;") || html.contains("typed &lt;tagline&gt;"),
+        "the typed tagline is kept, escaped:\n{html}"
+    );
+    assert!(html.contains("must not be empty"), "the error is shown");
+
+    // Vote from a new visitor: a voter cookie is issued and the vote counts.
+    let thread = page["threads"][0]["thread_id"].as_i64().expect("thread");
+    let vote = [("direction", "up"), ("return_to", &format!("/projects/{id}/") as &str)];
+    let answer = http
+        .post(url(&format!("/api/v1/threads/{thread}/vote")))
+        .header("origin", &server.url)
+        .form(&vote)
+        .send()
+        .await?;
+    assert_eq!(answer.status(), 303);
+    assert!(answer.headers().get("set-cookie").is_some_and(|c| c.to_str().unwrap_or("").starts_with("voter=")));
+    let again = http
+        .post(url(&format!("/api/v1/threads/{thread}/vote")))
+        .header("origin", &server.url)
+        .form(&vote)
+        .send()
+        .await?;
+    assert_eq!(again.status(), 303);
+    assert!(again.headers().get("set-cookie").is_none(), "the cookie identifies the voter now");
+    let threads = server.client().get(&format!("/api/v1/projects/{id}/threads")).await?.json();
+    let voted = threads["threads"]
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["thread_id"] == thread).cloned())
+        .expect("thread");
+    assert_eq!(voted["up_vote"], 1, "one visitor, one vote");
+
+    // Reply: back to the page at the new thread.
+    let reply = [
+        ("thread_type", "COMMENT"),
+        ("parent_id", &thread.to_string() as &str),
+        ("message", "a reply"),
+        ("return_to", &format!("/projects/{id}/") as &str),
+    ];
+    let answer = http
+        .post(url(&format!("/api/v1/projects/{id}/threads")))
+        .header("origin", &server.url)
+        .form(&reply)
+        .send()
+        .await?;
+    assert_eq!(answer.status(), 303);
+    assert!(answer.headers()["location"].to_str()?.contains("?published=pending#thread-"));
+
+    // From another site, or with no origin at all: refused.
+    let answer = http.post(url("/api/v1/projects")).header("origin", "https://evil.example").form(&form).send().await?;
+    assert_eq!(answer.status(), 403);
+    let answer = http.post(url("/api/v1/projects")).form(&form).send().await?;
+    assert_eq!(answer.status(), 403);
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! HTML form submissions: the generated pages post `application/x-www-form-urlencoded` forms
+//! to the same write routes the JSON API uses. This module turns a form into the route's JSON
+//! body (so one set of rules validates both), and decides where the browser goes next.
+//!
+//! Form fields: propose `project_name`, `tagline`, `tags` (comma-separated), `problems` and
+//! `solutions` (one per line); tags `add`, `remove` (comma-separated); threads `thread_type`,
+//! `message`, `parent_id`; vote `direction`. Every form carries `return_to`, a same-site path.
+//! Other fields are ignored (a form may carry buttons and hidden helpers).
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Which write a form is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormRoute {
+    Propose,
+    Tags,
+    Threads,
+    Vote,
+}
+
+/// A parsed form: its fields in order, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Form {
+    pub fields: Vec<(String, String)>,
+}
+
+impl Form {
+    /// Parses an urlencoded body.
+    pub fn parse(body: &[u8]) -> Self {
+        Form { fields: form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect() }
+    }
+
+    /// Returns a field's value, if sent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Returns the page to go back to: `return_to` if it is a same-site path, else `/`.
+    pub fn return_to(&self) -> String {
+        match self.get("return_to") {
+            Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains(['\\', '\r', '\n']) => {
+                p.split(['?', '#']).next().unwrap_or("/").to_owned()
+            }
+            _ => "/".into(),
+        }
+    }
+
+    /// Builds the JSON body the route's API takes.
+    pub fn to_json(&self, route: FormRoute) -> ApiResult<Value> {
+        let mut body = Map::new();
+        let text = |name: &str| Value::String(self.get(name).unwrap_or("").to_owned());
+        match route {
+            FormRoute::Propose => {
+                body.insert("project_name".into(), text("project_name"));
+                body.insert("tagline".into(), text("tagline"));
+                body.insert("tags".into(), comma_list(self.get("tags")));
+                body.insert("problems".into(), line_list(self.get("problems")));
+                body.insert("solutions".into(), line_list(self.get("solutions")));
+            }
+            FormRoute::Tags => {
+                body.insert("add".into(), comma_list(self.get("add")));
+                body.insert("remove".into(), comma_list(self.get("remove")));
+            }
+            FormRoute::Threads => {
+                let mut thread = Map::new();
+                thread.insert("message".into(), text("message"));
+                if let Some(kind) = self.get("thread_type").filter(|k| !k.is_empty()) {
+                    thread.insert("thread_type".into(), Value::String(kind.to_owned()));
+                }
+                if let Some(parent) = self.get("parent_id").filter(|p| !p.is_empty()) {
+                    let parent: i64 =
+                        parent.trim().parse().map_err(|_| ApiError::invalid("parent_id", "must be a thread id"))?;
+                    thread.insert("parent_id".into(), json!(parent));
+                }
+                body.insert("threads".into(), Value::Array(vec![Value::Object(thread)]));
+            }
+            FormRoute::Vote => {
+                body.insert("direction".into(), text("direction"));
+            }
+        }
+        Ok(Value::Object(body))
+    }
+}
+
+fn comma_list(raw: Option<&str>) -> Value {
+    Value::Array(
+        raw.unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| Value::String(t.into()))
+            .collect(),
+    )
+}
+
+fn line_list(raw: Option<&str>) -> Value {
+    Value::Array(
+        raw.unwrap_or("").lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| Value::String(l.into())).collect(),
+    )
+}
+
+/// Where a successful form sends the browser: back to its page, marked as pending publication,
+/// at the new thread when there is one.
+pub fn success_location(return_to: &str, answer: &Value) -> String {
+    let anchor = answer["threads"][0]["thread_id"].as_i64().map(|id| format!("#thread-{id}")).unwrap_or_default();
+    let target = match answer["project_id"].as_i64() {
+        // A new proposal: its own page (rendered on demand until published).
+        Some(id)
+            if answer.get("threads").is_none() && answer.get("tags").is_none() && answer.get("thread_id").is_none() =>
+        {
+            format!("/projects/{id}/")
+        }
+        _ => return_to.to_owned(),
+    };
+    format!("{target}?published=pending{anchor}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proposal_form_becomes_the_api_body() {
+        let form = Form::parse(
+            b"project_name=Popee&tagline=a+clown&tags=clown%2C+circus%2C&problems=short+temper%0D%0A%0D%0Aself+centered&solutions=drums&return_to=%2F",
+        );
+        assert_eq!(
+            form.to_json(FormRoute::Propose).expect("json"),
+            json!({"project_name": "Popee", "tagline": "a clown", "tags": ["clown", "circus"],
+                   "problems": ["short temper", "self centered"], "solutions": ["drums"]})
+        );
+    }
+
+    #[test]
+    fn a_reply_form_carries_its_parent() {
+        let form = Form::parse(b"thread_type=COMMENT&parent_id=7&message=yes");
+        assert_eq!(
+            form.to_json(FormRoute::Threads).expect("json"),
+            json!({"threads": [{"message": "yes", "thread_type": "COMMENT", "parent_id": 7}]})
+        );
+        assert_eq!(Form::parse(b"parent_id=x&message=m").to_json(FormRoute::Threads).unwrap_err().status(), 422);
+    }
+
+    #[test]
+    fn return_to_stays_on_this_site() {
+        for (raw, want) in [
+            ("return_to=%2Fprojects%2F3%2F", "/projects/3/"),
+            ("return_to=%2F%2Fevil.example", "/"),
+            ("return_to=https%3A%2F%2Fevil.example", "/"),
+            ("return_to=%2Fx%3Fa%3D1%23b", "/x"),
+            ("", "/"),
+        ] {
+            assert_eq!(Form::parse(raw.as_bytes()).return_to(), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn success_goes_back_marked_pending() {
+        assert_eq!(
+            success_location("/projects/3/", &json!({"threads": [{"thread_id": 9}]})),
+            "/projects/3/?published=pending#thread-9"
+        );
+        assert_eq!(success_location("/", &json!({"project_id": 12})), "/projects/12/?published=pending");
+        assert_eq!(
+            success_location("/projects/3/", &json!({"project_id": 3, "tags": []})),
+            "/projects/3/?published=pending"
+        );
+    }
+}

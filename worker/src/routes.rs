@@ -17,7 +17,7 @@ use crate::input::{self, ProposeRequest, TagsRequest, ThreadsRequest, VoteReques
 use crate::outbox;
 use crate::projects::{self, Written};
 use crate::votes::Direction;
-use crate::{db, export, rebuild, serve, threads, voter};
+use crate::{db, export, limits, rebuild, serve, threads, voter};
 
 /// What the log line records about a handled request.
 #[derive(Default)]
@@ -99,6 +99,9 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let allow = |allowed: &str| ApiError::MethodNotAllowed { method: method.to_string(), allowed: allowed.into() };
     let db = env.d1(DB).map_err(db::internal)?;
+    if matches!(method, Method::Post | Method::Put | Method::Patch) {
+        limits::check_address(env, &req).await?;
+    }
     match (segments.as_slice(), &method) {
         (["projects", "propose"] | ["api", "v1", "projects"], Method::Post) => {
             figures.route = "propose";
@@ -180,6 +183,7 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
                 }
                 other => other?,
             };
+            limits::check_voter(env, &voter).await?;
             let (_, now_ms) = now();
             let written = threads::vote(&db, thread_id, &voter, direction, now_ms).await?;
             finish(env, written, figures).await

@@ -5,6 +5,7 @@
 //! The pure parts (input rules, errors, vote arithmetic, voter signatures) build natively so
 //! `cargo test` runs them; the rest is wasm32-only glue.
 
+pub mod cors;
 pub mod error;
 pub mod forms;
 pub mod input;

@@ -17,7 +17,7 @@ use crate::input::{self, ProposeRequest, TagsRequest, ThreadsRequest, VoteReques
 use crate::outbox;
 use crate::projects::{self, Written};
 use crate::votes::Direction;
-use crate::{db, export, limits, rebuild, serve, threads, voter};
+use crate::{cors, db, export, limits, rebuild, serve, threads, voter};
 
 /// What the log line records about a handled request.
 #[derive(Default)]
@@ -47,6 +47,7 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
     let method = req.method();
     let path = req.path();
     let mut figures = Figures::default();
+    let origin = req.headers().get("origin").ok().flatten();
     let response = match route(req, &env, &mut figures).await {
         Ok(response) => response,
         Err(e) => {
@@ -62,6 +63,10 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
             }
         }
     };
+    let preflight = method == Method::Options;
+    for (name, value) in cors::headers_for(origin.as_deref(), &Config::from_env(&env).allowed_origins, preflight) {
+        let _ = response.headers().set(name, &value);
+    }
     worker::console_log!(
         "{}",
         json!({"event": "request", "method": method.to_string(), "route": figures.route, "path": path,
@@ -76,6 +81,7 @@ pub fn error_response(e: &ApiError) -> Response {
     let headers = Headers::new();
     let _ = headers.set("content-type", "application/json");
     let _ = headers.set("cache-control", "no-store");
+    let _ = headers.set("x-content-type-options", "nosniff");
     if let ApiError::MethodNotAllowed { allowed, .. } = e {
         let _ = headers.set("allow", allowed);
     }
@@ -98,6 +104,11 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let allow = |allowed: &str| ApiError::MethodNotAllowed { method: method.to_string(), allowed: allowed.into() };
+    if method == Method::Options {
+        // CORS preflight: `handle` adds the grant for allow-listed origins.
+        figures.route = "preflight";
+        return Ok(Response::empty().map_err(db::internal)?.with_status(204));
+    }
     let db = env.d1(DB).map_err(db::internal)?;
     if matches!(method, Method::Post | Method::Put | Method::Patch) {
         limits::check_address(env, &req).await?;
@@ -255,7 +266,6 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             let decoded = percent_decode(&path).ok_or_else(|| ApiError::not_found("page"))?;
             serve::page(&method, &decoded, inm, &db, &bucket, &config.site).await
         }
-        (_, Method::Options) => Ok(Response::empty().map_err(db::internal)?.with_status(204)),
         _ => Err(serve::method_not_allowed(&method)),
     }
 }
@@ -288,6 +298,7 @@ async fn finish(env: &Env, written: Written, figures: &mut Figures) -> ApiResult
 fn json_response(status: u16, body: &Value) -> ApiResult<Response> {
     let response = Response::from_json(body).map_err(db::internal)?.with_status(status);
     let _ = response.headers().set("cache-control", "no-store");
+    let _ = response.headers().set("x-content-type-options", "nosniff");
     Ok(response)
 }
 

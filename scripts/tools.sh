@@ -32,6 +32,14 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# schemathesis (PyPI) fuzzes the write API from data/openapi.yaml, in a venv in the work tree.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$(.venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 if [ "${BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   say "installing Debian's chromium for the browser tests"
   export DEBIAN_FRONTEND=noninteractive

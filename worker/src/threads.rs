@@ -33,6 +33,8 @@ pub async fn update_threads(
             ThreadWrite::Add { parent_id, .. } => *parent_id,
         })
         .collect();
+    // The existence check, the referenced-threads check (when any) and the batch.
+    let round_trips = if referenced.is_empty() { 2 } else { 3 };
     if !referenced.is_empty() {
         #[derive(Deserialize)]
         struct Row {
@@ -92,14 +94,14 @@ pub async fn update_threads(
         status: if created { 201 } else { 200 },
         body: json!({ "threads": threads }),
         message: Some(ChangeMessage { outbox_id, change }),
-        round_trips: 3,
+        round_trips,
         rows_written: db::rows_written(&results),
     })
 }
 
 /// Vote: records the voter's vote on a thread; a repeat changes nothing, a switch moves one
-/// count. Totals are recounted from `votes` in the same batch, so they always equal the votes
-/// stored, whatever runs concurrently.
+/// count. Vote rows and totals change in the same transaction, so totals always equal the
+/// votes stored (plus any imported baseline), whatever runs concurrently.
 pub async fn vote(
     db: &D1Database,
     thread_id: i64,
@@ -119,8 +121,19 @@ pub async fn vote(
     let outbox_id = outbox::new_id();
     let change = Change::Voted { project_id };
     let change_json = serde_json::to_string(&change).map_err(db::internal)?;
+    // One transaction: the totals move by the difference between the voter's previous vote (read
+    // inside the UPDATE, before the upsert replaces it) and the new one; a repeat moves nothing.
+    // Deltas rather than a recount, so imported totals (which have no vote rows) are kept.
     let statements = vec![
         stmt(db, "SELECT direction FROM votes WHERE thread_id = ?1 AND voter = ?2", &[num(thread_id), text(voter)])?,
+        stmt(
+            db,
+            "UPDATE threads SET \
+             up_vote = up_vote + (?3 = 1) - coalesce((SELECT direction = 1 FROM votes WHERE thread_id = ?1 AND voter = ?2), 0), \
+             down_vote = down_vote + (?3 = -1) - coalesce((SELECT direction = -1 FROM votes WHERE thread_id = ?1 AND voter = ?2), 0) \
+             WHERE thread_id = ?1 RETURNING up_vote, down_vote",
+            &[num(thread_id), text(voter), num(i64::from(direction.stored()))],
+        )?,
         stmt(
             db,
             "INSERT INTO votes (thread_id, voter, direction) VALUES (?1, ?2, ?3) \
@@ -132,13 +145,6 @@ pub async fn vote(
             db,
             "INSERT INTO outbox (outbox_id, change, created_ms) SELECT ?1, ?2, ?3 WHERE changes() > 0",
             &[text(&outbox_id), text(&change_json), num(now_ms as i64)],
-        )?,
-        stmt(
-            db,
-            "UPDATE threads SET up_vote = (SELECT count(*) FROM votes WHERE thread_id = ?1 AND direction = 1), \
-             down_vote = (SELECT count(*) FROM votes WHERE thread_id = ?1 AND direction = -1) \
-             WHERE thread_id = ?1 RETURNING up_vote, down_vote",
-            &[num(thread_id)],
         )?,
     ];
     let results = db::batch(db, statements).await.map_err(ApiError::Internal)?;
@@ -157,7 +163,7 @@ pub async fn vote(
         .and_then(|v| v.into_iter().next())
         .and_then(|p| Direction::from_stored(p.direction));
     let totals = results
-        .get(3)
+        .get(1)
         .and_then(|r| r.results::<Totals>().ok())
         .and_then(|v| v.into_iter().next())
         .ok_or_else(|| ApiError::Internal("vote: no totals returned".into()))?;

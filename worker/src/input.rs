@@ -25,30 +25,45 @@ pub const MAX_THREADS_LIMIT: u32 = 100;
 pub const DEFAULT_THREADS_LIMIT: u32 = 20;
 
 /// Parses a JSON body: syntax errors are 400, well-formed JSON of the wrong shape is 422.
+/// The body must be a JSON object (serde would otherwise take an array as a struct's fields
+/// in order).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::TooLarge { limit: MAX_BODY_BYTES });
+    parse_json_within(body, MAX_BODY_BYTES)
+}
+
+/// [`parse_json`] with another size limit (admin imports take larger bodies).
+pub fn parse_json_within<T: DeserializeOwned>(body: &[u8], limit: usize) -> ApiResult<T> {
+    if body.len() > limit {
+        return Err(ApiError::TooLarge { limit });
     }
     let text =
         std::str::from_utf8(body).map_err(|_| ApiError::Malformed { message: "the body is not valid UTF-8".into() })?;
-    serde_json::from_str(text).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Data => ApiError::invalid(field_of(&e.to_string()), strip_position(&e.to_string())),
-            _ => ApiError::Malformed {
-                message: format!("the body is not valid JSON: {}", strip_position(&e.to_string())),
-            },
+    let is_object = text.trim_start().starts_with('{');
+    let not_an_object = || ApiError::invalid("body", "must be a JSON object");
+    match serde_json::from_str(text) {
+        Ok(value) if is_object => Ok(value),
+        Ok(_) => Err(not_an_object()),
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            if !is_object {
+                return Err(not_an_object());
+            }
+            let message = strip_position(&e.to_string());
+            Err(ApiError::invalid(field_of::<T>(text, &message), message))
         }
-    })
+        Err(e) => Err(ApiError::Malformed {
+            message: format!("the body is not valid JSON: {}", strip_position(&e.to_string())),
+        }),
+    }
 }
 
 fn strip_position(message: &str) -> String {
     message.split(" at line ").next().unwrap_or(message).to_owned()
 }
 
-/// Names the field a serde data error is about, when its message says (`unknown field `x``,
-/// `missing field `x``); otherwise `body`.
-fn field_of(message: &str) -> String {
+/// Names the field a serde data error is about: the one its message names (`unknown field
+/// `x``, `missing field `x``), else the top-level field that fails on its own (a wrong
+/// type), else `body`.
+fn field_of<T: DeserializeOwned>(text: &str, message: &str) -> String {
     for marker in ["unknown field `", "missing field `"] {
         if let Some(rest) = message.split(marker).nth(1) {
             if let Some(name) = rest.split('`').next() {
@@ -56,7 +71,15 @@ fn field_of(message: &str) -> String {
             }
         }
     }
-    "body".into()
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(text) else { return "body".into() };
+    fields
+        .into_iter()
+        .find(|(name, value)| {
+            let alone = serde_json::Map::from_iter([(name.clone(), value.clone())]);
+            serde_json::from_value::<T>(serde_json::Value::Object(alone))
+                .is_err_and(|e| !e.to_string().starts_with("missing field"))
+        })
+        .map_or_else(|| "body".into(), |(name, _)| name)
 }
 
 /// The spec's ProposeProject body.
@@ -325,6 +348,14 @@ mod tests {
         assert_eq!(unknown.field(), Some("colour"));
         let missing = propose(r#"{"tagline": "b"}"#).unwrap_err();
         assert_eq!(missing.field(), Some("project_name"));
+        let wrong_type = propose(r#"{"project_name": "a", "tagline": 5}"#).unwrap_err();
+        assert_eq!(wrong_type.field(), Some("tagline"));
+        let nested = parse_json::<ThreadsRequest>(br#"{"threads": [{"message": 5}]}"#).unwrap_err();
+        assert_eq!(nested.field(), Some("threads"));
+        for not_an_object in [r#"["a", "b"]"#, "null", "5"] {
+            let e = propose(not_an_object).unwrap_err();
+            assert_eq!((e.status(), e.field()), (422, Some("body")), "{not_an_object}");
+        }
     }
 
     #[test]

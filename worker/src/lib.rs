@@ -19,6 +19,8 @@ mod db;
 #[cfg(target_arch = "wasm32")]
 mod export;
 #[cfg(target_arch = "wasm32")]
+mod import;
+#[cfg(target_arch = "wasm32")]
 mod limits;
 #[cfg(target_arch = "wasm32")]
 mod outbox;

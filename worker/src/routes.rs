@@ -17,7 +17,7 @@ use crate::input::{self, ProposeRequest, TagsRequest, ThreadsRequest, VoteReques
 use crate::outbox;
 use crate::projects::{self, Written};
 use crate::votes::Direction;
-use crate::{cors, db, export, limits, rebuild, serve, threads, voter};
+use crate::{cors, db, export, import, limits, rebuild, serve, threads, voter};
 
 /// What the log line records about a handled request.
 #[derive(Default)]
@@ -243,6 +243,20 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             json_response(200, &export::page(&db, &config.site, after, limit).await?)
         }
         (["api", "v1", "export"], _) => Err(allow("GET")),
+        (["api", "v1", "admin", "import"], Method::Post) => {
+            figures.route = "import";
+            require_admin(&req, &config)?;
+            let body =
+                req.bytes().await.map_err(|_| ApiError::Malformed { message: "the body could not be read".into() })?;
+            if body.len() > import::MAX_IMPORT_BYTES {
+                return Err(ApiError::TooLarge { limit: import::MAX_IMPORT_BYTES });
+            }
+            let chunk: import::ImportRequest = input::parse_json_within(&body, import::MAX_IMPORT_BYTES)?;
+            import::validate(&chunk)?;
+            figures.round_trips = 1;
+            json_response(201, &import::import(&db, &chunk).await?)
+        }
+        (["api", "v1", "admin", "import"], _) => Err(allow("POST")),
         (["api", "v1", "admin", "rebuilds"], Method::Post) => {
             figures.route = "rebuild_start";
             require_admin(&req, &config)?;

@@ -193,7 +193,7 @@ mod scan {
             self.expect(b'"')?;
             let start = self.at;
             loop {
-                let i = self.text[self.at..].iter().position(|b| matches!(b, b'"' | b'\\'))?;
+                let i = find_quote_or_backslash(&self.text[self.at..])?;
                 self.at += i;
                 if self.next()? == b'"' {
                     return Some(&self.text[start..self.at - 1]);
@@ -263,9 +263,51 @@ mod scan {
         }
     }
 
+    /// The first `"` or `\\` in `hay`, eight bytes at a time: strings are most of a snapshot.
+    fn find_quote_or_backslash(hay: &[u8]) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        // High bit set in each byte of `w` equal to `b`; the lowest such bit is always exact.
+        let equal = |w: u64, b: u8| {
+            let x = w ^ (ONES * u64::from(b));
+            x.wrapping_sub(ONES) & !x & HIGHS
+        };
+        let mut chunks = hay.chunks_exact(8);
+        let mut at = 0;
+        for chunk in chunks.by_ref() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let w = u64::from_le_bytes(word);
+            let hits = equal(w, b'"') | equal(w, b'\\');
+            if hits != 0 {
+                return Some(at + hits.trailing_zeros() as usize / 8);
+            }
+            at += 8;
+        }
+        chunks.remainder().iter().position(|b| matches!(b, b'"' | b'\\')).map(|i| at + i)
+    }
+
     #[cfg(test)]
     mod tests {
-        use super::project_elements;
+        use super::{find_quote_or_backslash, project_elements};
+
+        #[test]
+        fn finds_quotes_like_a_byte_loop() {
+            let text = r#"abc"defgh\ijklmnopqrstu"vw\\xyz0123456789"é"ü\"\"\\"#.as_bytes();
+            for start in 0..text.len() {
+                for end in start..=text.len() {
+                    let hay = &text[start..end];
+                    let expected = hay.iter().position(|b| matches!(b, b'"' | b'\\'));
+                    assert_eq!(find_quote_or_backslash(hay), expected, "{start}..{end}");
+                }
+            }
+            let mut all = [0u8; 256];
+            all.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+            for start in 0..all.len() {
+                let expected = all[start..].iter().position(|b| matches!(b, b'"' | b'\\'));
+                assert_eq!(find_quote_or_backslash(&all[start..]), expected);
+            }
+        }
 
         fn elements(text: &str) -> Option<Vec<&str>> {
             project_elements(text.as_bytes()).map(|rs| rs.into_iter().map(|r| &text[r]).collect())
@@ -386,7 +428,7 @@ impl<'a> Writer<'a> {
             self.files.fetch_add(1, Ordering::Relaxed);
         }
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.progress && (n % 1000 == 0 || n == self.total) {
+        if self.progress && (n.is_multiple_of(1000) || n == self.total) {
             eprint!("\rbuild: {n}/{} pages", self.total);
         }
         Ok(())

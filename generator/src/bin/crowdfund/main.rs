@@ -1,11 +1,14 @@
 //! `crowdfund`: the generator's command line. One file per subcommand:
 //! `build` (full site from a snapshot or a running instance), `seed` (load projects through the
-//! public write API), `verify` (compare what an instance serves with a full build of its data).
+//! public write API), `verify` (compare what an instance serves with a full build of its data),
+//! `export` and `import` (back up and move a site's data, admin).
 
 use clap::{Parser, Subcommand};
 
 mod build;
 mod client;
+mod export;
+mod import;
 mod seed;
 mod verify;
 
@@ -22,6 +25,10 @@ enum Command {
     Build(build::Args),
     /// Load projects through the public write API of a running instance.
     Seed(seed::Args),
+    /// Write an instance's whole data as a snapshot file (admin).
+    Export(export::Args),
+    /// Load a snapshot file into an empty instance, ids and totals kept, then rebuild (admin).
+    Import(import::Args),
     /// Check that every page an instance serves equals a full rebuild from its data.
     Verify(verify::Args),
 }
@@ -31,6 +38,8 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Build(args) => build::run(args).await,
         Command::Seed(args) => seed::run(args).await,
+        Command::Export(args) => export::run(args).await,
+        Command::Import(args) => import::run(args).await,
         Command::Verify(args) => verify::run(args).await,
     }
 }

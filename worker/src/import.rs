@@ -1,0 +1,104 @@
+//! The data import: loads projects in the snapshot format (the export's, and
+//! `shared/bench/make_snapshot.py`'s) with their ids, times and vote totals, so a site can be
+//! restored from a backup or moved. Admin only; a bounded chunk per call, one D1 batch per
+//! chunk (all or nothing). Pages are not touched: run the admin rebuild afterwards.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::D1Database;
+
+use generator::model::Project;
+
+use crate::db::{self, num, stmt, text};
+use crate::error::{ApiError, ApiResult};
+use crate::input;
+
+/// Most projects per import call (keeps one batch well inside D1's statement limits).
+pub const MAX_IMPORT_PROJECTS: usize = 20;
+/// Largest import body, in bytes.
+pub const MAX_IMPORT_BYTES: usize = 1024 * 1024;
+
+/// The import body: a chunk of a snapshot.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRequest {
+    pub projects: Vec<Project>,
+}
+
+/// Checks a chunk before anything is written.
+pub fn validate(req: &ImportRequest) -> ApiResult<()> {
+    if req.projects.is_empty() || req.projects.len() > MAX_IMPORT_PROJECTS {
+        return Err(ApiError::invalid("projects", format!("1 to {MAX_IMPORT_PROJECTS} projects per call")));
+    }
+    for (i, p) in req.projects.iter().enumerate() {
+        let field = |name: &str| format!("projects[{i}].{name}");
+        input::id(&field("project_id"), p.project_id)?;
+        input::line(&field("project_name"), &p.project_name, input::MAX_NAME_CHARS)?;
+        input::line(&field("tagline"), &p.tagline, input::MAX_TAGLINE_CHARS)?;
+        for t in &p.threads {
+            input::id(&field("threads.thread_id"), t.thread_id)?;
+            if t.project_id != p.project_id {
+                return Err(ApiError::invalid(field("threads.project_id"), "must be the project's id"));
+            }
+            if t.up_vote < 0 || t.down_vote < 0 {
+                return Err(ApiError::invalid(field("threads.up_vote"), "vote totals are not negative"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes a validated chunk in one batch; an id or name already present is a 409.
+pub async fn import(db: &D1Database, req: &ImportRequest) -> ApiResult<Value> {
+    let mut statements = Vec::new();
+    let mut threads = 0;
+    for p in &req.projects {
+        statements.push(stmt(
+            db,
+            "INSERT INTO projects (project_id, project_name, name_key, tagline, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[num(p.project_id), text(&p.project_name), text(&p.project_name.to_lowercase()), text(&p.tagline), text(&p.created_at)],
+        )?);
+        for tag in &p.tags {
+            let tag = input::tag("tags", tag)?;
+            statements.push(stmt(
+                db,
+                "INSERT OR IGNORE INTO tags (project_id, tag) VALUES (?1, ?2)",
+                &[num(p.project_id), text(&tag)],
+            )?);
+        }
+        // Parents before replies: ids grow with time, so id order is creation order.
+        let mut ordered: Vec<_> = p.threads.iter().collect();
+        ordered.sort_by_key(|t| t.thread_id);
+        for t in ordered {
+            statements.push(stmt(
+                db,
+                "INSERT INTO threads (thread_id, project_id, parent_id, thread_type, message, up_vote, down_vote, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                &[
+                    num(t.thread_id),
+                    num(t.project_id),
+                    t.parent_id.map_or(wasm_bindgen::JsValue::NULL, num),
+                    text(t.thread_type.as_str()),
+                    text(&t.message),
+                    num(t.up_vote),
+                    num(t.down_vote),
+                    text(&t.created_at),
+                ],
+            )?);
+            threads += 1;
+        }
+    }
+    let results = db::batch(db, statements).await.map_err(|e| {
+        if e.contains("UNIQUE") || e.contains("PRIMARY KEY") {
+            ApiError::Conflict {
+                message: "a project or thread id or name already exists".into(),
+                field: Some("projects".into()),
+            }
+        } else if e.contains("FOREIGN KEY") {
+            ApiError::invalid("projects", "a reply's parent is missing from the import")
+        } else {
+            ApiError::Internal(e)
+        }
+    })?;
+    Ok(json!({ "projects": req.projects.len(), "threads": threads, "rows_written": db::rows_written(&results) }))
+}

@@ -1,8 +1,26 @@
-// crowdfund: progressive enhancement only; every page works without this script.
-// Shows <time> elements as relative times ("3 hours ago"), keeping the absolute time in the title.
+// crowdfund: progressive enhancement only; every page and every form works without this script.
+//
+// - <time datetime> elements show relative times ("3 hours ago"), the absolute time in the title.
+// - Forms marked data-form="propose|tags|thread|vote" are sent to the write API as JSON with
+//   fetch instead of a page load. A refused write shows its error next to the field
+//   (aria-invalid + aria-describedby) and keeps everything typed. Votes count at once and are
+//   reconciled with the server's totals; a first vote without a voter cookie gets one.
+// - After a write a polite note ("Publishing your change…") stays until the page's JSON twin
+//   (<link rel="alternate" type="application/json">) shows the change, then the page reloads
+//   (a proposal opens its own new page). A page reached by the no-script redirect
+//   (?published=pending) shows the same note until its twin is fresh.
 "use strict";
 
 (function () {
+  var POLL_MS = 300;
+  var DEADLINE_MS = 30000;
+  // After a no-script write, how long a page that already matches its twin keeps waiting for
+  // the change to arrive (publishing normally takes a second or two).
+  var QUIET_MS = 10000;
+  var VOTES_KEY = "crowdfund:votes";
+
+  /* ---------- Relative times ---------- */
+
   var units = [
     ["year", 365 * 24 * 3600],
     ["month", 30 * 24 * 3600],
@@ -31,7 +49,7 @@
     return "";
   }
 
-  function update() {
+  function updateTimes() {
     var now = Date.now();
     var times = document.querySelectorAll("time[datetime]");
     for (var i = 0; i < times.length; i++) {
@@ -43,9 +61,476 @@
     }
   }
 
+  /* ---------- The status note (a live region present in every page) ---------- */
+
+  var noteTimer = 0;
+
+  // Shows `text` in the note; options: fade (ms until it clears), action {label, run}.
+  function say(text, options) {
+    var el = document.getElementById("status");
+    if (!el) return;
+    clearTimeout(noteTimer);
+    el.textContent = text;
+    if (options && options.action) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = options.action.label;
+      button.addEventListener("click", options.action.run);
+      el.appendChild(button);
+    }
+    if (options && options.fade) {
+      noteTimer = setTimeout(function () {
+        if (el.firstChild && el.firstChild.nodeValue === text) el.textContent = "";
+      }, options.fade);
+    }
+  }
+
+  /* ---------- HTTP ---------- */
+
+  function sleep(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  // Sends a write; resolves to {ok, status, data} (status 0 when the network failed).
+  async function api(method, url, body) {
+    var init = { method: method, headers: { accept: "application/json" }, credentials: "same-origin" };
+    if (body !== undefined) {
+      init.headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    var response;
+    try {
+      response = await fetch(url, init);
+    } catch (e) {
+      return { ok: false, status: 0, data: null };
+    }
+    var data = null;
+    try {
+      data = await response.json();
+    } catch (e) {
+      data = null;
+    }
+    return { ok: response.ok, status: response.status, data: data };
+  }
+
+  function twinUrl() {
+    var link = document.querySelector('link[rel="alternate"][type="application/json"]');
+    return link ? link.getAttribute("href") : null;
+  }
+
+  // Reads a published JSON page: {stored, body}, or null. `stored` is false while the Worker
+  // answers with a page rendered on the fly because the publisher has not stored it yet.
+  async function readJson(url) {
+    try {
+      var response = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store", credentials: "same-origin" });
+      if (!response.ok) return null;
+      return { stored: response.headers.get("x-crowdfund-page") !== "rendered", body: await response.json() };
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // Polls `url` until check(answer) holds; resolves to the answer, or null at the deadline.
+  async function until(url, check, deadline) {
+    var end = Date.now() + (deadline || DEADLINE_MS);
+    for (var wait = POLL_MS; ; wait = Math.min(wait * 1.3, 2000)) {
+      var answer = url ? await readJson(url) : null;
+      if (answer && check(answer)) return answer;
+      if (Date.now() + wait > end) return null;
+      await sleep(wait);
+    }
+  }
+
+  /* ---------- Form fields to the API's JSON ---------- */
+
+  function commas(text) {
+    return text.split(",").map(function (t) { return t.trim(); }).filter(Boolean);
+  }
+
+  function lines(text) {
+    return text.split(/\r?\n/).map(function (t) { return t.trim(); }).filter(Boolean);
+  }
+
+  function value(form, name) {
+    var el = form.elements.namedItem(name);
+    return el && typeof el.value === "string" ? el.value : "";
+  }
+
+  var bodies = {
+    propose: function (form) {
+      return {
+        project_name: value(form, "project_name"),
+        tagline: value(form, "tagline"),
+        tags: commas(value(form, "tags")),
+        problems: lines(value(form, "problems")),
+        solutions: lines(value(form, "solutions"))
+      };
+    },
+    tags: function (form) {
+      return { add: commas(value(form, "add")), remove: commas(value(form, "remove")) };
+    },
+    thread: function (form) {
+      var thread = { thread_type: value(form, "thread_type") || "COMMENT", message: value(form, "message") };
+      var parent = value(form, "parent_id");
+      if (parent) thread.parent_id = Number(parent);
+      return { threads: [thread] };
+    }
+  };
+
+  // The JSON API's verb per form (HTML forms can only POST; the JSON tags route is PUT).
+  var methods = { propose: "POST", tags: "PUT", thread: "POST", vote: "POST" };
+
+  /* ---------- Errors next to their fields ---------- */
+
+  // Maps an API error field ("tags", "problems[1]", "threads[0].message") to a visible control.
+  function controlFor(form, field) {
+    if (!field) return null;
+    var name = field.replace(/^threads\[\d+\]\./, "").split(/[[.]/)[0];
+    if (name === "threads") name = "message";
+    var el = form.elements.namedItem(name);
+    return el && el.id && el.type !== "hidden" ? el : null;
+  }
+
+  function itemNote(field) {
+    var m = /^(problems|solutions)\[(\d+)\]$/.exec(field || "");
+    if (!m) return "";
+    return (m[1] === "problems" ? "Problem " : "Solution ") + (Number(m[2]) + 1) + ": ";
+  }
+
+  function describedBy(control, add) {
+    var ids = (control.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (id) {
+      return id && id !== add && document.getElementById(id);
+    });
+    if (add) ids.push(add);
+    if (ids.length) control.setAttribute("aria-describedby", ids.join(" "));
+    else control.removeAttribute("aria-describedby");
+  }
+
+  function clearErrors(form) {
+    var old = form.querySelectorAll(".field-error, .form-error");
+    for (var i = 0; i < old.length; i++) old[i].remove();
+    var summary = document.querySelector(".error-summary");
+    if (summary) summary.remove();
+    var invalid = form.querySelectorAll('[aria-invalid="true"]');
+    for (var j = 0; j < invalid.length; j++) {
+      invalid[j].removeAttribute("aria-invalid");
+      describedBy(invalid[j], null);
+    }
+  }
+
+  function errorOf(answer) {
+    if (answer.data && answer.data.error && answer.data.error.message) return answer.data.error;
+    if (answer.status === 0) return { message: "Could not reach the server. Check your connection and try again." };
+    return { message: "The server could not save this (status " + answer.status + "). Please try again." };
+  }
+
+  function showError(form, error) {
+    var control = controlFor(form, error.field);
+    var p = document.createElement("p");
+    var prefix = document.createElement("span");
+    prefix.className = "visually-hidden";
+    prefix.textContent = "Error: ";
+    p.append(prefix, itemNote(error.field) + error.message);
+    if (control) {
+      p.className = "field-error";
+      p.id = control.id + "-error";
+      control.before(p);
+      control.setAttribute("aria-invalid", "true");
+      describedBy(control, p.id);
+      var details = control.closest("details");
+      if (details) details.open = true;
+      control.focus();
+    } else {
+      p.className = "form-error";
+      p.setAttribute("role", "alert");
+      if (form.classList.contains("vote")) form.append(p);
+      else form.prepend(p);
+    }
+  }
+
+  function setBusy(form, busy) {
+    if (busy) form.setAttribute("aria-busy", "true");
+    else form.removeAttribute("aria-busy");
+  }
+
+  // Sends the form's write; resolves to the answer's data, or null after showing the error.
+  async function write(form, kind, body) {
+    clearErrors(form);
+    setBusy(form, true);
+    var answer = await api(methods[kind], form.action, body);
+    setBusy(form, false);
+    if (!answer.ok) {
+      showError(form, errorOf(answer));
+      return null;
+    }
+    return answer.data || {};
+  }
+
+  /* ---------- After a write: wait for the page to be published ---------- */
+
+  function returnTo(form) {
+    var path = value(form, "return_to");
+    return path.charAt(0) === "/" && path.charAt(1) !== "/" ? path : "/";
+  }
+
+  // Whether a form other than `except` holds typed text a reload would lose.
+  function dirtyElsewhere(except) {
+    var controls = document.querySelectorAll("form textarea, form input:not([type=hidden])");
+    for (var i = 0; i < controls.length; i++) {
+      var c = controls[i];
+      if (c.form !== except && c.value !== c.defaultValue) return true;
+    }
+    return false;
+  }
+
+  function reloadAt(hash) {
+    if (hash && "scrollRestoration" in history) history.scrollRestoration = "manual";
+    history.replaceState(null, "", location.pathname + hash);
+    location.reload();
+  }
+
+  // Shows the published page: reloads, unless that would lose what is typed elsewhere.
+  function showPublished(form, published, hash) {
+    var reload = { label: "Reload", run: function () { reloadAt(hash); } };
+    if (!published) {
+      say("Saved. It will appear here in a moment.", { action: reload });
+    } else if (dirtyElsewhere(form)) {
+      say("Published.", { action: reload });
+    } else {
+      reloadAt(hash);
+    }
+  }
+
+  // A write sent from a page without a JSON twin (the form error page): go back to the page
+  // the form belongs to, which waits for the change like after a no-script write.
+  function goBack(form, hash) {
+    location.assign(returnTo(form) + "?published=pending" + hash);
+  }
+
+  /* ---------- Votes ---------- */
+
+  var votes = {
+    read: function () {
+      try {
+        return JSON.parse(localStorage.getItem(VOTES_KEY) || "{}") || {};
+      } catch (e) {
+        return {};
+      }
+    },
+    get: function (id) {
+      return votes.read()[id] || null;
+    },
+    set: function (id, direction) {
+      try {
+        var all = votes.read();
+        all[id] = direction;
+        localStorage.setItem(VOTES_KEY, JSON.stringify(all));
+      } catch (e) {
+        /* private mode: the pressed state just is not remembered */
+      }
+    }
+  };
+
+  function threadIdOf(form) {
+    var m = /\/threads\/(\d+)\/vote$/.exec(form.getAttribute("action") || "");
+    return m ? Number(m[1]) : 0;
+  }
+
+  function countOf(button) {
+    var n = button && button.querySelector(".n");
+    return n ? Number(n.textContent) || 0 : null;
+  }
+
+  // Shows vote counts and which way this visitor voted.
+  function showVotes(form, counts, pressed) {
+    ["up", "down"].forEach(function (direction) {
+      var button = form.querySelector("button." + direction);
+      var n = button && button.querySelector(".n");
+      if (!n) return;
+      n.textContent = String(counts[direction]);
+      button.setAttribute("aria-label", (direction === "up" ? "Up-vote" : "Down-vote") + " (" + counts[direction] + ")");
+      button.setAttribute("aria-pressed", String(pressed === direction));
+    });
+  }
+
+  async function vote(form, submitter) {
+    var direction = submitter && submitter.value;
+    if (direction !== "up" && direction !== "down") return;
+    var id = threadIdOf(form);
+    var before = { up: countOf(form.querySelector("button.up")), down: countOf(form.querySelector("button.down")) };
+    var previous = votes.get(id);
+    var counted = before.up !== null && before.down !== null;
+    if (counted && previous !== direction) {
+      var guess = { up: before.up, down: before.down };
+      guess[direction] += 1;
+      if (previous) guess[previous] = Math.max(0, guess[previous] - 1);
+      showVotes(form, guess, direction);
+    }
+    clearErrors(form);
+    setBusy(form, true);
+    var body = { direction: direction };
+    var answer = await api("POST", form.action, body);
+    if (answer.status === 401) {
+      var voter = await api("POST", "/api/v1/voters");
+      if (voter.ok) answer = await api("POST", form.action, body);
+    }
+    setBusy(form, false);
+    if (!answer.ok) {
+      if (counted) showVotes(form, before, previous);
+      showError(form, errorOf(answer));
+      return;
+    }
+    var data = answer.data || {};
+    var totals = { up: data.up_vote, down: data.down_vote };
+    votes.set(id, direction);
+    if (counted) showVotes(form, totals, direction);
+    if (!twinUrl()) return goBack(form, "");
+    if (!data.changed) {
+      say("Your vote was already counted.", { fade: 4000 });
+      return;
+    }
+    say("Publishing your vote…");
+    var published = await until(twinUrl(), function (a) {
+      return (a.body.threads || []).some(function (t) {
+        return t.thread_id === id && t.up_vote === totals.up && t.down_vote === totals.down;
+      });
+    });
+    say(published ? "Your vote is published." : "Your vote is saved; it will show here in a moment.", { fade: 5000 });
+  }
+
+  /* ---------- The other forms ---------- */
+
+  var handlers = {
+    propose: async function (form) {
+      var data = await write(form, "propose", bodies.propose(form));
+      if (!data) return;
+      var id = data.project_id;
+      say("Publishing your project…");
+      await until("/api/v1/projects/" + id + ".json", function (a) { return a.stored; });
+      form.reset();
+      location.assign("/projects/" + id + "/");
+    },
+    tags: async function (form) {
+      var data = await write(form, "tags", bodies.tags(form));
+      if (!data) return;
+      if (!twinUrl()) return goBack(form, "");
+      var want = (data.tags || []).slice().sort().join(",");
+      say("Publishing your change…");
+      var published = await until(twinUrl(), function (a) {
+        return a.stored && (a.body.tags || []).slice().sort().join(",") === want;
+      });
+      form.reset();
+      showPublished(form, published, "");
+    },
+    thread: async function (form) {
+      var data = await write(form, "thread", bodies.thread(form));
+      if (!data) return;
+      var thread = (data.threads || [])[0] || {};
+      var hash = thread.thread_id ? "#thread-" + thread.thread_id : "";
+      if (!twinUrl()) return goBack(form, hash);
+      say(value(form, "parent_id") ? "Publishing your reply…" : "Publishing your message…");
+      var published = await until(twinUrl(), function (a) {
+        return (a.body.threads || []).some(function (t) { return t.thread_id === thread.thread_id; });
+      });
+      form.reset();
+      showPublished(form, published, hash);
+    },
+    vote: vote
+  };
+
+  function onSubmit(event) {
+    var form = event.target;
+    var kind = form && form.getAttribute && form.getAttribute("data-form");
+    if (!kind || !handlers[kind]) return;
+    event.preventDefault();
+    if (form.getAttribute("aria-busy") === "true") return;
+    handlers[kind](form, event.submitter).catch(function () {
+      setBusy(form, false);
+      showError(form, { message: "Something went wrong. Please try again." });
+    });
+  }
+
+  /* ---------- A page reached by the no-script redirect ---------- */
+
+  // What the page shows that a write can change, in the shape of its JSON twin.
+  function shown() {
+    if (document.querySelector("article.project")) {
+      var tags = Array.prototype.map.call(document.querySelectorAll("#tags ul.tags a"), function (a) {
+        return a.textContent.trim();
+      });
+      var threads = Array.prototype.map.call(document.querySelectorAll("article.thread"), function (article) {
+        var form = article.querySelector("form.vote");
+        return {
+          thread_id: Number(article.id.replace("thread-", "")),
+          up_vote: form ? countOf(form.querySelector("button.up")) : 0,
+          down_vote: form ? countOf(form.querySelector("button.down")) : 0
+        };
+      });
+      return { tags: tags, threads: threads };
+    }
+    var projects = Array.prototype.map.call(document.querySelectorAll(".card h2 a"), function (a) {
+      var m = /\/projects\/(\d+)\//.exec(a.getAttribute("href") || "");
+      return { project_id: m ? Number(m[1]) : 0 };
+    });
+    return { projects: projects };
+  }
+
+  function signature(data) {
+    if (data.threads) {
+      var threads = data.threads.map(function (t) { return t.thread_id + ":" + t.up_vote + ":" + t.down_vote; });
+      return "d|" + (data.tags || []).slice().sort().join(",") + "|" + threads.sort().join(",");
+    }
+    return "l|" + (data.projects || []).map(function (p) { return p.project_id; }).join(",");
+  }
+
+  async function awaitPending() {
+    var params = new URLSearchParams(location.search);
+    if (params.get("published") !== "pending") return;
+    params.delete("published");
+    var query = params.toString();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+    var url = twinUrl();
+    if (!url) return;
+    say("Publishing your change…");
+    var m = /^#thread-(\d+)$/.exec(location.hash);
+    var want = m ? Number(m[1]) : 0;
+    var seen = signature(shown());
+    var quietEnd = Date.now() + QUIET_MS;
+    var answer = await until(url, function (a) {
+      if (!a.stored) return false;
+      if (want) return (a.body.threads || []).some(function (t) { return t.thread_id === want; });
+      return signature(a.body) !== seen || Date.now() > quietEnd;
+    });
+    var current = answer && (want ? !!document.getElementById("thread-" + want) : signature(answer.body) === seen);
+    if (!answer || (current && !want)) {
+      // Nothing newer arrived: the page was already up to date, or publishing is slow.
+      say("");
+    } else if (current) {
+      say("Your change is published.", { fade: 4000 });
+    } else {
+      showPublished(null, true, location.hash);
+    }
+  }
+
+  /* ---------- Start ---------- */
+
+  function start() {
+    updateTimes();
+    var forms = document.querySelectorAll('form[data-form="vote"]');
+    for (var i = 0; i < forms.length; i++) {
+      var pressed = votes.get(threadIdOf(forms[i]));
+      var up = forms[i].querySelector("button.up");
+      if (up && countOf(up) !== null) {
+        showVotes(forms[i], { up: countOf(up), down: countOf(forms[i].querySelector("button.down")) }, pressed);
+      }
+    }
+    document.addEventListener("submit", onSubmit);
+    awaitPending();
+  }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", update);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    update();
+    start();
   }
 })();

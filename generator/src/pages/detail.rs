@@ -6,15 +6,16 @@
 //! which also rules out cycles) is shown at the top level of its own type. Nesting stops at
 //! [`MAX_DEPTH`]: deeper replies follow in order, each marked "in reply to #n".
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 
-use super::view::{count, html_and_json, Layout, TagLink, When};
+use super::view::{html_and_json, project_action, push_decimal, render_sized, EmptyForm, Layout, TagLink, When};
 use super::{Page, SiteConfig};
 use crate::markdown::{render_markdown, SafeHtml};
 use crate::model::{Project, Thread, ThreadType};
-use crate::paths::PageKey;
+use crate::paths::{url_of, PageKey};
 use crate::Result;
 
 /// How deep replies nest visually before they are listed flat.
@@ -26,6 +27,12 @@ struct DetailHtml<'a> {
     layout: Layout<'a>,
     project: ProjectView<'a>,
     sections: Vec<Section<'a>>,
+    /// The page's own path: every form sends it back as `return_to`.
+    path: String,
+    /// Where new threads and replies post.
+    threads_action: String,
+    tags_form: EmptyForm,
+    thread_form: EmptyForm,
 }
 
 struct ProjectView<'a> {
@@ -60,8 +67,8 @@ struct ThreadView<'a> {
     kind: &'static str,
     class: &'static str,
     message: SafeHtml,
-    up: String,
-    down: String,
+    up_vote: i64,
+    down_vote: i64,
     created: When<'a>,
     /// Set when the reply is shown outside its parent's list (past [`MAX_DEPTH`]).
     reply_to: Option<i64>,
@@ -76,16 +83,27 @@ impl<'a> ThreadView<'a> {
         };
         ThreadView {
             id: t.thread_id,
-            anchor: format!("thread-{}", t.thread_id),
+            anchor: anchor(t.thread_id),
             kind,
             class,
             message: render_markdown(&t.message),
-            up: count(t.up_vote, "up-vote", "up-votes"),
-            down: count(t.down_vote, "down-vote", "down-votes"),
+            up_vote: t.up_vote,
+            down_vote: t.down_vote,
             created: When::new(&t.created_at),
             reply_to,
         }
     }
+}
+
+/// `thread-{id}`, the id of a thread's article (built by hand: every thread has one).
+fn anchor(id: i64) -> String {
+    let mut s = String::with_capacity(16);
+    s.push_str("thread-");
+    if id < 0 {
+        s.push('-');
+    }
+    push_decimal(&mut s, id.unsigned_abs());
+    s
 }
 
 /// The threads of a project arranged as a forest: roots by type, replies by parent id.
@@ -165,13 +183,19 @@ impl<'a> Forest<'a> {
 }
 
 /// Returns the project in canonical order (tags sorted and unique, threads by id), so the
-/// page does not depend on the order a database returned rows in.
-fn canonical(project: &Project) -> Project {
+/// page does not depend on the order a database returned rows in. Projects from a
+/// [`SiteIndex`](crate::site::SiteIndex) already are, and are not copied.
+fn canonical(project: &Project) -> Cow<'_, Project> {
+    let tags_canonical = project.tags.windows(2).all(|w| w[0] < w[1]);
+    let threads_canonical = project.threads.windows(2).all(|w| w[0].thread_id <= w[1].thread_id);
+    if tags_canonical && threads_canonical {
+        return Cow::Borrowed(project);
+    }
     let mut p = project.clone();
     p.tags.sort();
     p.tags.dedup();
     p.threads.sort_by_key(|t| t.thread_id);
-    p
+    Cow::Owned(p)
 }
 
 /// Renders `/projects/{id}/` and `/api/v1/projects/{id}.json` (the spec's project object).
@@ -179,6 +203,8 @@ pub(super) fn render(site: &SiteConfig, project: &Project) -> Result<Vec<Page>> 
     let project = canonical(project);
     let key = PageKey::Detail { project_id: project.project_id };
     let forest = Forest::new(&project.threads);
+    let path = url_of(&key);
+    let threads_action = project_action(project.project_id, "threads");
     let html = DetailHtml {
         layout: Layout::new(site, project.project_name.clone(), Some(&key)),
         project: ProjectView {
@@ -191,8 +217,15 @@ pub(super) fn render(site: &SiteConfig, project: &Project) -> Result<Vec<Page>> 
             .into_iter()
             .map(|kind| forest.section(kind))
             .collect(),
+        tags_form: EmptyForm::new(project_action(project.project_id, "tags"), path.clone()),
+        thread_form: EmptyForm::new(threads_action.clone(), path.clone()),
+        threads_action,
+        path,
     };
-    html_and_json(&key, html.render()?, &project)
+    // The page is mostly its threads: sized up front, it is written once instead of being
+    // copied through four or five doublings from the template's static size.
+    let estimate = 4096 + project.threads.iter().map(|t| 2048 + 2 * t.message.len()).sum::<usize>();
+    html_and_json(&key, render_sized(&html, estimate)?, &*project)
 }
 
 #[cfg(test)]
@@ -222,6 +255,13 @@ mod tests {
                 Node::End => ".".into(),
             })
             .collect()
+    }
+
+    #[test]
+    fn anchors_match_format() {
+        for id in [0, 7, 123_456, -5, i64::MAX, i64::MIN] {
+            assert_eq!(anchor(id), format!("thread-{id}"));
+        }
     }
 
     #[test]

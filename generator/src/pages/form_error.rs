@@ -94,3 +94,70 @@ pub fn render(site: &SiteConfig, form: &FormError) -> Result<Page> {
     };
     Ok(Page { key: String::new(), content_type: HTML, body: html.render()?.into_bytes() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(form: &FormError) -> String {
+        let page = render(&SiteConfig::default(), form).expect("render");
+        String::from_utf8(page.body).expect("utf-8")
+    }
+
+    #[test]
+    fn a_refused_proposal_keeps_what_was_typed_and_marks_the_field() {
+        let html = page(&FormError {
+            kind: FormKind::Propose,
+            action: "/api/v1/projects".into(),
+            return_to: "/".into(),
+            values: vec![
+                ("project_name".into(), "Solar \"kiosk\" <b>".into()),
+                ("tags".into(), "solar, bad/tag".into()),
+                ("problems".into(), "No power\nPhones".into()),
+            ],
+            field: Some("tags".into()),
+            message: "a tag has only letters, digits and '-'".into(),
+        });
+        assert!(html.contains(r#"value="Solar &#34;kiosk&#34; &#60;b&#62;""#), "{html}");
+        assert!(html.contains(">No power\nPhones</textarea>"));
+        assert!(html.contains(r#"value="solar, bad/tag" autocomplete="off" autocapitalize="none" spellcheck="false" aria-invalid="true" aria-describedby="propose-tags-hint propose-tags-error">"#));
+        assert!(html.contains(r#"<p class="field-error" id="propose-tags-error">"#));
+        assert!(
+            html.contains(r##"<a href="#propose-tags">Tags: a tag has only letters, digits and &#39;-&#39;</a>"##),
+            "{html}"
+        );
+        assert!(html.contains(r#"<input type="hidden" name="return_to" value="/">"#));
+        assert_eq!(html.matches("aria-invalid").count(), 1);
+    }
+
+    #[test]
+    fn a_refused_reply_names_its_parent_and_its_message() {
+        let html = page(&FormError {
+            kind: FormKind::Thread { project_id: 3, parent_id: Some(7) },
+            action: "/api/v1/projects/3/threads".into(),
+            return_to: "/projects/3/".into(),
+            values: vec![("message".into(), " ".into())],
+            field: Some("threads[0].message".into()),
+            message: "must not be empty".into(),
+        });
+        assert!(html.contains(r#"<input type="hidden" name="parent_id" value="7">"#));
+        assert!(html.contains(r#"<input type="hidden" name="thread_type" value="COMMENT">"#));
+        assert!(html.contains(r#"id="reply-message" name="message" rows="5" required aria-invalid="true""#));
+        assert!(html.contains(r##"<a href="#reply-message">Your reply: must not be empty</a>"##));
+    }
+
+    #[test]
+    fn an_error_without_a_control_is_only_summarised() {
+        let html = page(&FormError {
+            kind: FormKind::Vote { thread_id: 9 },
+            action: "/api/v1/threads/9/vote".into(),
+            return_to: "/projects/3/".into(),
+            values: vec![],
+            field: Some("direction".into()),
+            message: "must be `up` or `down`".into(),
+        });
+        assert!(html.contains("<p>must be `up` or `down`</p>"), "{html}");
+        assert!(html.contains(r#"action="/api/v1/threads/9/vote""#));
+        assert!(!html.contains("aria-invalid"));
+    }
+}

@@ -7,7 +7,9 @@
 use askama::Template;
 use serde::Serialize;
 
-use super::view::{cards_newest_first, count, html_and_json, newest_first, Card, Layout, Pager};
+use super::view::{
+    cards_newest_first, count, html_and_json, newest_first, Card, EmptyForm, Layout, Pager, PROPOSE_ACTION,
+};
 use super::{Page, SiteConfig};
 use crate::model::ProjectSummary;
 use crate::paths::{json_url_of, url_of, PageKey};
@@ -22,6 +24,8 @@ struct FrontHtml<'a> {
     cards: Vec<Card<'a>>,
     empty: &'static str,
     all_url: Option<String>,
+    /// The "Propose a project" form.
+    form: EmptyForm,
 }
 
 #[derive(Serialize)]
@@ -42,6 +46,7 @@ pub(super) fn front(site: &SiteConfig, newest: &[ProjectSummary], total: i64, la
         cards: cards_newest_first(newest, true),
         empty: "No projects yet.",
         all_url: listing.as_ref().map(url_of),
+        form: EmptyForm::new(PROPOSE_ACTION.into(), url_of(&key)),
     };
     let json = FrontJson { total, projects: newest_first(newest), listing: listing.as_ref().and_then(json_url_of) };
     html_and_json(&key, html.render()?, &json)

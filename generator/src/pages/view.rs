@@ -45,6 +45,50 @@ pub(super) fn absolute(site: &SiteConfig, path: &str) -> String {
     format!("{}{}", site.base_url.trim_end_matches('/'), path)
 }
 
+/// A form shown empty on its page. `templates/forms/*.html` read it exactly like a refused
+/// [`FormError`](super::form_error::FormError) (`action`, `return_to`, `value(name)`,
+/// `error_for(name)`), so the page and the error answer share one form markup.
+#[derive(Debug, Clone)]
+pub(super) struct EmptyForm {
+    /// Where the form posts.
+    pub action: String,
+    /// The page's own path, sent back as `return_to`.
+    pub return_to: String,
+}
+
+impl EmptyForm {
+    pub fn new(action: String, return_to: String) -> Self {
+        EmptyForm { action, return_to }
+    }
+
+    /// Nothing was typed yet.
+    pub fn value(&self, _name: &str) -> &'static str {
+        ""
+    }
+
+    /// No error yet.
+    pub fn error_for(&self, _name: &str) -> Option<&'static str> {
+        None
+    }
+}
+
+/// The write API's paths the forms post to (the Worker takes forms and JSON on the same
+/// routes; see `worker/src/forms.rs`).
+pub(super) const PROPOSE_ACTION: &str = "/api/v1/projects";
+
+/// `/api/v1/projects/{id}/{tail}`: the tags and threads actions of a project.
+pub(super) fn project_action(project_id: i64, tail: &str) -> String {
+    let mut s = String::with_capacity(32 + tail.len());
+    s.push_str("/api/v1/projects/");
+    if project_id < 0 {
+        s.push('-');
+    }
+    push_decimal(&mut s, project_id.unsigned_abs());
+    s.push('/');
+    s.push_str(tail);
+    s
+}
+
 /// A tag as a link to its page.
 #[derive(Debug, Clone)]
 pub(super) struct TagLink<'a> {
@@ -140,10 +184,45 @@ const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Au
 
 /// Formats a UTC RFC 3339 timestamp as "1 May 2024, 12:34 UTC"; anything else is shown as is.
 pub(super) fn human_date(iso: &str) -> String {
-    parse_minute(iso).map_or_else(
-        || iso.to_owned(),
-        |(y, mo, d, h, mi)| format!("{d} {} {y}, {h:02}:{mi:02} UTC", MONTHS[mo as usize - 1]),
-    )
+    // Every page shows several dates: built by hand, this is several times faster than `format!`.
+    let Some((y, mo, d, h, mi)) = parse_minute(iso) else {
+        return iso.to_owned();
+    };
+    let mut out = String::with_capacity(24);
+    push_decimal(&mut out, u64::from(d));
+    out.push(' ');
+    out.push_str(MONTHS[mo as usize - 1]);
+    out.push(' ');
+    push_decimal(&mut out, u64::from(y));
+    out.push_str(", ");
+    push_two_digits(&mut out, h);
+    out.push(':');
+    push_two_digits(&mut out, mi);
+    out.push_str(" UTC");
+    out
+}
+
+/// Appends `n` in decimal, like `{n}`.
+pub(super) fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends `n < 100` as two digits, like `{n:02}`.
+fn push_two_digits(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 fn parse_minute(iso: &str) -> Option<(u32, u32, u32, u32, u32)> {
@@ -151,7 +230,10 @@ fn parse_minute(iso: &str) -> Option<(u32, u32, u32, u32, u32)> {
     if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| iso.get(r).filter(|s| s.bytes().all(|c| c.is_ascii_digit()))?.parse().ok();
+    // Two to four ASCII digits: read in place rather than through `str::parse`.
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
     let (y, mo, d, h, mi) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?);
     let utc = iso.ends_with('Z') || iso.ends_with('z') || iso.ends_with("+00:00");
     ((1..=12).contains(&mo) && (1..=31).contains(&d) && h < 24 && mi < 60 && utc).then_some((y, mo, d, h, mi))
@@ -160,37 +242,122 @@ fn parse_minute(iso: &str) -> Option<(u32, u32, u32, u32, u32)> {
 /// Formats a count with its noun: "1 project", "1,234 projects".
 pub(super) fn count(n: i64, singular: &str, plural: &str) -> String {
     let noun = if n == 1 { singular } else { plural };
-    format!("{} {noun}", group_digits(n))
-}
-
-fn group_digits(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    let mut out = String::with_capacity(8 + noun.len());
     if n < 0 {
         out.push('-');
     }
-    for (i, c) in digits.chars().enumerate() {
+    let mut digits = String::with_capacity(20);
+    push_decimal(&mut digits, n.unsigned_abs());
+    for (i, c) in digits.bytes().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
-        out.push(c);
+        out.push(char::from(c));
     }
+    out.push(' ');
+    out.push_str(noun);
     out
+}
+
+/// Renders a template into a buffer of at least `estimate` bytes (askama's own guess is the
+/// template's static text, far below a page whose loops print most of it).
+pub(super) fn render_sized<T: askama::Template>(template: &T, estimate: usize) -> Result<String> {
+    let mut out = String::with_capacity(estimate.max(T::SIZE_HINT));
+    template.render_into(&mut out)?;
+    Ok(out)
 }
 
 /// Makes a page's objects: its HTML at the key's first object, its JSON twin at the second.
 pub(super) fn html_and_json(key: &PageKey, html: String, json: &impl Serialize) -> Result<Vec<Page>> {
     let mut objects = object_keys_of(key).into_iter();
     let mut pages = Vec::with_capacity(2);
+    // A JSON twin is smaller than its page: one allocation instead of a dozen doublings.
+    let json_capacity = html.len();
     if let Some(k) = objects.next() {
         pages.push(Page { key: k, content_type: HTML, body: html.into_bytes() });
     }
     if let Some(k) = objects.next() {
-        let mut body = serde_json::to_vec_pretty(json)?;
+        let mut body = Vec::with_capacity(json_capacity);
+        json.serialize(&mut serde_json::Serializer::with_formatter(&mut body, PrettyJson::default()))?;
         body.push(b'\n');
         pages.push(Page { key: k, content_type: JSON, body });
     }
     Ok(pages)
+}
+
+/// serde_json's `PrettyFormatter` (two-space indent), byte for byte, writing each line's
+/// indentation at once instead of two bytes at a time: JSON twins are mostly indentation calls.
+#[derive(Debug, Default)]
+pub(super) struct PrettyJson {
+    level: usize,
+    has_value: bool,
+}
+
+impl PrettyJson {
+    /// A newline (after a comma when `comma`) and the current indentation, in one write.
+    fn new_line<W: ?Sized + std::io::Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        const LINE: &[u8] = b",\n                                                                ";
+        let start = usize::from(!comma);
+        match LINE.get(start..2 + 2 * self.level) {
+            Some(line) => w.write_all(line),
+            None => {
+                w.write_all(&LINE[start..2])?;
+                (0..self.level).try_for_each(|_| w.write_all(b"  "))
+            }
+        }
+    }
+}
+
+impl serde_json::ser::Formatter for PrettyJson {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.new_line(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.new_line(w, !first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.new_line(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        self.new_line(w, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// Makes the single object of a page without a JSON twin.
@@ -211,6 +378,43 @@ mod tests {
         assert_eq!(human_date("2024-05-01T12:34:56+02:00"), "2024-05-01T12:34:56+02:00");
         assert_eq!(human_date("soon"), "soon");
         assert_eq!(human_date("2024-05-01T1é:34:56Z"), "2024-05-01T1é:34:56Z");
+        assert_eq!(human_date("2024-05-0é12:34:56Z"), "2024-05-0é12:34:56Z");
+        assert_eq!(human_date("+024-05-01T12:34:56Z"), "+024-05-01T12:34:56Z");
+        assert_eq!(human_date("2024-05-01T12:34Z"), "1 May 2024, 12:34 UTC");
+    }
+
+    #[test]
+    fn formats_decimals_like_format() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            let mut s = String::new();
+            push_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        for n in 0..100 {
+            let mut s = String::new();
+            push_two_digits(&mut s, n);
+            assert_eq!(s, format!("{n:02}"));
+        }
+        assert_eq!(human_date("0999-01-09T00:05:00Z"), "9 Jan 999, 00:05 UTC");
+        assert_eq!(count(i64::MIN, "a", "b"), "-9,223,372,036,854,775,808 b");
+    }
+
+    #[test]
+    fn pretty_json_matches_serde_json() {
+        let deep = (0..40).fold(serde_json::json!([]), |v, i| serde_json::json!({ "k": [v, i, {}] }));
+        let values = [
+            serde_json::json!(null),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!({"a": [], "b": {}, "c": [1, [2, []], {"d": null}], "e": "\"\\\n\u{1}é\u{7f}"}),
+            serde_json::json!([[[]], [{}], [1.5, -3, true]]),
+            deep,
+        ];
+        for value in values {
+            let mut ours = Vec::new();
+            value.serialize(&mut serde_json::Serializer::with_formatter(&mut ours, PrettyJson::default())).unwrap();
+            assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string_pretty(&value).unwrap());
+        }
     }
 
     #[test]

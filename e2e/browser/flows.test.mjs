@@ -1,0 +1,278 @@
+// The site's flows in a real browser (headless Chromium), each with JavaScript enabled (forms
+// sent as JSON by static/app.js) and disabled (plain HTML form posts the Worker answers with
+// a 303 back to the page, or an error page with the form filled in):
+// propose a project, vote, reply to a thread, and an invalid form.
+//
+//   node --test e2e/browser/        (needs `make worker-bundle` and Debian's chromium)
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { Api, FRESHNESS_MS, check, eventually, launchBrowser, screenshot, unique } from "./helpers.mjs";
+import { startServer } from "./server.mjs";
+
+let server;
+let browser;
+let api;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  api = new Api(server.url);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Runs `body(page)` in a fresh browser context (own cookies), closed whatever happens. */
+async function withPage(js, body, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ javaScriptEnabled: js, viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(FRESHNESS_MS);
+  try {
+    return await body(page, context);
+  } catch (error) {
+    if (server) error.message += `\n--- page ${page.url()}\n--- server log tail:\n${server.logTail(15)}`;
+    throw error;
+  } finally {
+    await context.close();
+  }
+}
+
+/** The aria-labels of a thread's vote buttons, e.g. ["Up-vote (1)", "Down-vote (0)"]. */
+async function voteLabels(page, threadId) {
+  const form = page.locator(`#thread-${threadId} form.vote`);
+  return [
+    await form.locator("button.up").getAttribute("aria-label"),
+    await form.locator("button.down").getAttribute("aria-label"),
+  ];
+}
+
+/**
+ * Without JavaScript the page the Worker redirects to may still be the one published before
+ * the write: reload until `accept()` holds (with JavaScript, app.js waits and reloads itself).
+ */
+async function untilShown(page, js, accept, what) {
+  await eventually(
+    async () => {
+      try {
+        await accept();
+      } catch (error) {
+        if (!js) await page.reload();
+        throw error;
+      }
+    },
+    { what, interval: 250 },
+  );
+}
+
+for (const js of [true, false]) {
+  const mode = js ? "with JavaScript" : "without JavaScript";
+
+  describe(mode, () => {
+    test("propose a project through the form and land on its page", async () => {
+      await withPage(js, async (page) => {
+        const name = unique("Night reading lamps");
+        await page.goto(`${server.url}/`);
+        await page.getByLabel("Project name").fill(name);
+        await page.getByLabel("Tagline").fill("Borrow a solar lamp with your books");
+        await page.getByRole("textbox", { name: "Tags" }).fill("Reading, night-life,  ");
+        await page.getByLabel("Problems it addresses").fill("The library closes at 6 pm\n\nNo light at home after dark\n");
+        await page.getByLabel("Solutions you propose").fill("Solar lamps lent like books");
+        await page.getByRole("button", { name: "Propose project" }).click();
+
+        await page.waitForURL(/\/projects\/\d+\/(\?published=pending)?$/);
+        assert.equal(await page.locator("h1").textContent(), name);
+        const tags = await page.locator("#tags ul.tags a").allTextContents();
+        assert.deepEqual(tags, ["night-life", "reading"]);
+        const problems = await page.locator("#problems .message").allTextContents();
+        assert.deepEqual(problems.map((p) => p.trim()), ["The library closes at 6 pm", "No light at home after dark"]);
+        assert.match(await page.locator("#solutions .message").textContent(), /Solar lamps lent like books/);
+        if (js) {
+          // app.js opens the page only once it is published.
+          const id = Number(/\/projects\/(\d+)\//.exec(page.url())[1]);
+          assert.equal((await api.page(`/api/v1/projects/${id}.json`)).stored, true);
+        }
+      });
+    });
+
+    test("vote and see the count change, also after a reload", async () => {
+      const { id, json } = await api.project({ project_name: unique("Vote here"), tagline: "Counting votes", problems: ["Nobody knows what matters most"] });
+      const thread = json.threads[0].thread_id;
+      await withPage(js, async (page, context) => {
+        await page.goto(`${server.url}/projects/${id}/`);
+        assert.deepEqual(await voteLabels(page, thread), ["Up-vote (0)", "Down-vote (0)"]);
+        await page.getByRole("button", { name: "Up-vote (0)" }).click();
+        if (js) {
+          // Counted at once, then confirmed by the server and published (no page load).
+          await eventually(async () => check((await voteLabels(page, thread))[0] === "Up-vote (1)", "no optimistic count"));
+          await page.getByRole("status").filter({ hasText: "Your vote is published." }).waitFor();
+          assert.equal(page.url(), `${server.url}/projects/${id}/`);
+          assert.equal(await page.locator(`#thread-${thread} button.up`).getAttribute("aria-pressed"), "true");
+          await screenshot(page, "vote-published-note-desktop", { fullPage: false });
+        } else {
+          await page.waitForURL(/\?published=pending$/);
+        }
+        await untilShown(page, js, async () => check((await voteLabels(page, thread))[0] === "Up-vote (1)", "count not shown"), "the up-vote");
+        await page.reload();
+        assert.deepEqual(await voteLabels(page, thread), ["Up-vote (1)", "Down-vote (0)"]);
+        const cookies = await context.cookies();
+        assert.ok(cookies.some((c) => c.name === "voter" && c.httpOnly), "the browser got an HttpOnly voter cookie");
+
+        // Changing one's mind moves the vote (the same voter, so no double count).
+        await page.getByRole("button", { name: "Down-vote (0)" }).click();
+        if (js) {
+          await eventually(async () => check((await voteLabels(page, thread)).join() === "Up-vote (0),Down-vote (1)", "no switch"));
+          await page.getByRole("status").filter({ hasText: "Your vote is published." }).waitFor();
+        } else {
+          await page.waitForURL(/\?published=pending$/);
+        }
+        await untilShown(page, js, async () => check((await voteLabels(page, thread)).join() === "Up-vote (0),Down-vote (1)", "switch not shown"), "the switched vote");
+        await page.reload();
+        assert.deepEqual(await voteLabels(page, thread), ["Up-vote (0)", "Down-vote (1)"]);
+      });
+    });
+
+    test("add a reply and see it nested under its parent", async () => {
+      const { id, json } = await api.project({ project_name: unique("Reply here"), tagline: "Threads nest", problems: ["The parent problem"] });
+      const parent = json.threads[0].thread_id;
+      const message = `A reply ${mode} ${Date.now()}`;
+      await withPage(js, async (page) => {
+        await page.goto(`${server.url}/projects/${id}/`);
+        // By keyboard: open the disclosure, type, send.
+        await page.locator(`#thread-${parent} details.reply summary`).focus();
+        await page.keyboard.press("Enter");
+        await page.keyboard.press("Tab");
+        assert.equal(await page.evaluate(() => document.activeElement.id), `reply-${parent}`);
+        await page.keyboard.type(message);
+        await page.keyboard.press("Tab");
+        assert.equal(await page.evaluate(() => document.activeElement.textContent), "Post reply");
+        await page.keyboard.press("Enter");
+
+        await page.waitForURL(js ? /\/projects\/\d+\/#thread-\d+$/ : /\?published=pending#thread-\d+$/);
+        const reply = Number(/#thread-(\d+)$/.exec(page.url())[1]);
+        const nested = page.locator(`li:has(> #thread-${parent}) > ol.replies > li > #thread-${reply}`);
+        await untilShown(page, js, async () => check((await nested.count()) === 1, "reply not nested"), "the nested reply");
+        assert.match(await nested.locator(".message").textContent(), new RegExp(message));
+        assert.equal(await nested.locator(".kind").textContent(), "Comment");
+      });
+    });
+
+    test("add a solution through the discussion form", async () => {
+      const { id } = await api.project({ project_name: unique("Discuss here"), tagline: "Solutions welcome", problems: ["It rains inside"] });
+      await withPage(js, async (page) => {
+        await page.goto(`${server.url}/projects/${id}/`);
+        await page.getByLabel("Kind").selectOption("SOLUTION");
+        await page.getByLabel("Message", { exact: true }).fill("Fix the roof with **recycled** tiles");
+        await page.getByRole("button", { name: "Post", exact: true }).click();
+
+        await page.waitForURL(js ? /\/projects\/\d+\/#thread-\d+$/ : /\?published=pending#thread-\d+$/);
+        const thread = page.locator(`#solutions #thread-${/#thread-(\d+)$/.exec(page.url())[1]}`);
+        await untilShown(page, js, async () => check((await thread.count()) === 1, "solution not shown"), "the new solution");
+        assert.equal(await thread.locator(".kind").textContent(), "Solution");
+        assert.equal(await thread.locator(".message strong").textContent(), "recycled");
+      });
+    });
+
+    test("edit a project's tags", async () => {
+      const { id } = await api.project({ project_name: unique("Retag me"), tagline: "Tags change", tags: ["old", "keep"] });
+      await withPage(js, async (page) => {
+        await page.goto(`${server.url}/projects/${id}/`);
+        await page.getByText("Edit tags").click();
+        await page.getByLabel("Tags to add").fill("New Tag, fresh");
+        await page.getByLabel("Tags to remove").fill("old");
+        await page.getByRole("button", { name: "Save tags" }).click();
+        if (!js) await page.waitForURL(/\?published=pending$/);
+        const want = ["fresh", "keep", "new-tag"];
+        await untilShown(page, js, async () => {
+          const tags = await page.locator("#tags ul.tags a").allTextContents();
+          check(tags.join() === want.join(), `tags ${tags}`);
+        }, "the new tags");
+        assert.equal(new URL(page.url()).pathname, `/projects/${id}/`);
+      });
+    });
+
+    test("an invalid form shows the error next to the field and keeps what was typed", async () => {
+      await withPage(js, async (page) => {
+        const name = unique("Fixed after errors");
+        await page.goto(`${server.url}/`);
+        // A name of spaces passes the browser's `required`, not the server's rules.
+        await page.getByLabel("Project name").fill("   ");
+        await page.getByLabel("Tagline").fill("Errors are shown where they are");
+        await page.getByRole("textbox", { name: "Tags" }).fill("good, bad/tag");
+        await page.getByLabel("Problems it addresses").fill("First problem\nSecond problem");
+
+        const submit = async () => {
+          const [response] = await Promise.all([
+            js ? null : page.waitForNavigation(),
+            page.getByRole("button", { name: "Propose project" }).click(),
+          ]);
+          if (!js) assert.ok(response.status() >= 400 && response.status() < 500, `status ${response.status()}`);
+        };
+        const expectError = async (id, pattern) => {
+          const control = page.locator(`#${id}`);
+          const error = page.locator(`#${id}-error`);
+          await error.waitFor();
+          assert.match(await error.textContent(), pattern);
+          assert.equal(await control.getAttribute("aria-invalid"), "true");
+          assert.ok((await control.getAttribute("aria-describedby")).split(" ").includes(`${id}-error`));
+          // Next to its field: between the label (and hint) and the control.
+          assert.equal(await control.evaluate((c) => c.previousElementSibling.id), `${id}-error`);
+          assert.equal(await page.locator('[aria-invalid="true"]').count(), 1, "only the refused field is marked");
+          if (js) assert.equal(await page.evaluate(() => document.activeElement.id), id, "focus moves to the field");
+        };
+
+        await submit();
+        await expectError("propose-name", /must not be empty/);
+        assert.equal(await page.getByLabel("Tagline").inputValue(), "Errors are shown where they are");
+        assert.equal(await page.getByRole("textbox", { name: "Tags" }).inputValue(), "good, bad/tag");
+        assert.equal(await page.getByLabel("Problems it addresses").inputValue(), "First problem\nSecond problem");
+        if (!js) assert.match(await page.getByRole("alert").textContent(), /Project name: must not be empty/);
+        await screenshot(page, `form-error-${js ? "js" : "nojs"}-desktop`);
+
+        await page.getByLabel("Project name").fill(name);
+        await submit();
+        await expectError("propose-tags", /letters, digits and '-'/);
+        assert.equal(await page.getByLabel("Project name").inputValue(), name);
+        assert.equal(await page.getByRole("textbox", { name: "Tags" }).inputValue(), "good, bad/tag");
+        assert.equal(await page.getByLabel("Problems it addresses").inputValue(), "First problem\nSecond problem");
+
+        await page.getByRole("textbox", { name: "Tags" }).fill("good, fine-tag");
+        await page.getByRole("button", { name: "Propose project" }).click();
+        await page.waitForURL(/\/projects\/\d+\/(\?published=pending)?$/);
+        assert.equal(await page.locator("h1").textContent(), name);
+        assert.deepEqual(await page.locator("#tags ul.tags a").allTextContents(), ["fine-tag", "good"]);
+      });
+    });
+  });
+}
+
+describe("with JavaScript, after a no-script redirect", () => {
+  test("the page says it is publishing, then reloads itself once the change is published", async () => {
+    const { id, json } = await api.project({ project_name: unique("Redirected"), tagline: "Pending", problems: ["Vote without script"] });
+    const thread = json.threads[0].thread_id;
+    await withPage(true, async (page) => {
+      await page.goto(`${server.url}/projects/${id}/`);
+      // Submit the vote form natively (what a browser without script does): no app.js handler.
+      await page.locator(`#thread-${thread} form.vote`).evaluate((form) => {
+        const direction = document.createElement("input");
+        direction.type = "hidden";
+        direction.name = "direction";
+        direction.value = "up";
+        form.append(direction);
+        form.submit();
+      });
+      await page.waitForURL(/\?published=pending$/, { waitUntil: "commit" });
+      await page.getByRole("status").filter({ hasText: "Publishing your change" }).waitFor();
+      // The marker leaves the address at once, so a manual reload does not wait again.
+      await eventually(async () => check(!page.url().includes("published="), page.url()));
+      // No reload by the test: app.js reloads when the JSON twin shows the vote.
+      await eventually(async () => check((await voteLabels(page, thread))[0] === "Up-vote (1)", "vote not shown"), {
+        what: "the reload by app.js",
+      });
+      assert.equal(page.url(), `${server.url}/projects/${id}/`);
+    });
+  });
+});

@@ -15,7 +15,7 @@ dev: tools worker-bundle cli .dev.vars migrate
 	@scripts/dev.sh $(PORT) $(STATE)
 
 ## test: install what is missing, then lint, unit, end-to-end and browser tests
-test: tools lint unit worker-bundle cli .dev.vars e2e
+test: tools-browser lint unit worker-bundle cli .dev.vars e2e browser
 
 tools:
 	@scripts/tools.sh
@@ -46,6 +46,10 @@ e2e: worker-bundle cli .dev.vars
 	cargo test -p crowdfund-e2e -- --test-threads=2
 
 ## bench: full builds vs Hugo (scripts/bench.sh), then the write path vs a hello-world Worker
+## browser: the pages in headless Chromium (playwright-core), JavaScript on and off
+browser: tools-browser worker-bundle .dev.vars
+	npm run -s test:browser
+
 bench: tools worker-bundle cli .dev.vars
 	@scripts/bench.sh
 	@cargo run --release --quiet -p crowdfund-e2e --example write_bench

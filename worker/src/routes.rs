@@ -273,6 +273,13 @@ async fn route(mut req: Request, env: &Env, figures: &mut Figures) -> ApiResult<
             json_response(200, &rebuild::progress(&db, id).await?)
         }
         (["api", "v1", "admin", "rebuilds", _], _) => Err(allow("GET")),
+        // The site has no icon; an empty answer stops browsers from logging a 404 on every page.
+        (["favicon.ico"], Method::Get | Method::Head) => {
+            figures.route = "favicon";
+            let response = Response::empty().map_err(db::internal)?.with_status(204);
+            let _ = response.headers().set("cache-control", "public, max-age=86400");
+            Ok(response)
+        }
         (_, Method::Get | Method::Head) => {
             figures.route = "page";
             let bucket = env.bucket(PAGES).map_err(db::internal)?;

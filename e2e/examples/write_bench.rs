@@ -117,7 +117,7 @@ async fn main() -> Result<()> {
         async move {
             // Each voter alternates direction, so every vote moves a count and is a real write.
             let token = &t[(i % t.len() as u64) as usize];
-            let direction = if (i / t.len() as u64) % 2 == 0 { "up" } else { "down" };
+            let direction = if (i / t.len() as u64).is_multiple_of(2) { "up" } else { "down" };
             let req = c
                 .request(reqwest::Method::POST, &format!("/api/v1/threads/{thread}/vote"))
                 .bearer_auth(token)
@@ -152,7 +152,7 @@ async fn main() -> Result<()> {
                 return Ok(c.post("/api/v1/projects", &body).await?.status == 201);
             }
             let token = &t[(i % t.len() as u64) as usize];
-            let direction = if (i / t.len() as u64) % 2 == 0 { "up" } else { "down" };
+            let direction = if (i / t.len() as u64).is_multiple_of(2) { "up" } else { "down" };
             let req = c
                 .request(reqwest::Method::POST, &format!("/api/v1/threads/{thread}/vote"))
                 .bearer_auth(token)

@@ -4,17 +4,16 @@
 
 use crowdfund_e2e::{unique, Server, FRESHNESS_DEADLINE};
 
-fn browser(server: &Server) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().map(|c| {
-        let _ = &server.url;
-        c
-    })?)
+/// A client that behaves like a browser without JavaScript: cookies kept, redirects not followed
+/// (so the test sees each 303).
+fn browser() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build()?)
 }
 
 #[tokio::test]
 async fn forms_work_without_javascript() -> anyhow::Result<()> {
     let server = Server::start()?;
-    let http = browser(&server)?;
+    let http = browser()?;
     let url = |p: &str| format!("{}{p}", server.url);
     let name = unique("Form project");
 

@@ -81,28 +81,7 @@ pub async fn propose(
     round_trips += 1;
     let results = match db::batch(db, statements).await {
         Ok(results) => results,
-        Err(e) if e.contains("idempotency.idem_key") => {
-            // A concurrent retry with the same key won: answer what it answered.
-            if let Some(key) = idem_key {
-                if let Some(stored) = stored_answer(db, key).await? {
-                    return Ok(Written {
-                        status: stored.0,
-                        body: stored.1,
-                        message: None,
-                        round_trips: round_trips + 1,
-                        rows_written: 0,
-                    });
-                }
-            }
-            return Err(ApiError::Internal(e));
-        }
-        Err(e) if e.contains("projects.name_key") => {
-            return Err(ApiError::Conflict {
-                message: format!("a project named `{}` already exists", p.project_name),
-                field: Some("project_name".into()),
-            })
-        }
-        Err(e) => return Err(ApiError::Internal(e)),
+        Err(e) => return refused(db, p, idem_key, e, round_trips).await,
     };
     #[derive(Deserialize)]
     struct Id {
@@ -122,6 +101,32 @@ pub async fn propose(
         round_trips,
         rows_written: db::rows_written(&results),
     })
+}
+
+/// Answers a proposal whose batch failed. A concurrent retry with the same Idempotency-Key
+/// that won gets the winner's stored answer: the batch's first statement (the project) fails
+/// on the name the winner took, before the idempotency row is reached. Any other holder of the
+/// name is a 409.
+async fn refused(
+    db: &D1Database,
+    p: &Proposal,
+    idem_key: Option<&str>,
+    cause: String,
+    round_trips: u32,
+) -> ApiResult<Written> {
+    let name_taken = cause.contains("projects.name_key");
+    if let Some(key) = idem_key.filter(|_| name_taken || cause.contains("idempotency.idem_key")) {
+        if let Some((status, body)) = stored_answer(db, key).await? {
+            return Ok(Written { status, body, message: None, round_trips: round_trips + 1, rows_written: 0 });
+        }
+    }
+    if name_taken {
+        return Err(ApiError::Conflict {
+            message: format!("a project named `{}` already exists", p.project_name),
+            field: Some("project_name".into()),
+        });
+    }
+    Err(ApiError::Internal(cause))
 }
 
 fn idem(key: &str) -> String {

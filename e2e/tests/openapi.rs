@@ -1,0 +1,769 @@
+//! Keeps data/openapi.yaml true. Without a server: the routes it documents are exactly the
+//! Worker's (read from the match arms of worker/src/routes.rs and a list kept here), its limits
+//! are input.rs's constants, its request schemas have the fields of input.rs's request structs
+//! and reject unknown fields, its error codes are error.rs's. Against the real Worker: every
+//! documented operation is routed (not 405, not the generic 404 page) and answers a documented
+//! status whose body validates against the documented schema, documented errors too, and the
+//! unknown-fields policy holds for every request body.
+
+use std::collections::BTreeSet;
+
+use crowdfund_e2e::{dev_var, repo_root, Answer, Client, Server};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// The documented API routes (path template, methods); page routes are in [`PAGES`].
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/projects/propose", &["POST"]),
+    ("/api/v1/projects", &["POST"]),
+    ("/projects/tags", &["PUT"]),
+    ("/api/v1/projects/{project_id}/tags", &["PUT", "PATCH", "POST"]),
+    ("/api/v1/projects/{project_id}/threads", &["GET", "POST"]),
+    ("/api/v1/threads/{thread_id}/vote", &["POST"]),
+    ("/api/v1/voters", &["POST"]),
+    ("/api/v1/health", &["GET"]),
+    ("/api/v1/export", &["GET"]),
+    ("/api/v1/admin/import", &["POST"]),
+    ("/api/v1/admin/rebuilds", &["POST"]),
+    ("/api/v1/admin/rebuilds/{rebuild_id}", &["GET"]),
+    ("/favicon.ico", &["GET"]),
+];
+
+/// The documented published pages (GET and HEAD, served by the page route).
+const PAGES: &[&str] =
+    &["/projects", "/api/v1/projects.json", "/projects/{project_id}", "/api/v1/projects/{project_id}.json"];
+
+/// Every operation, in the order the server test calls them (proposals first).
+const OPERATIONS: &[&str] = &[
+    "proposeProjectSpec",
+    "proposeProject",
+    "getProjects",
+    "getProjectsVersioned",
+    "getProjectDetail",
+    "getProjectDetailVersioned",
+    "updateTagsSpec",
+    "updateTags",
+    "updateTagsPatch",
+    "updateTagsPost",
+    "getProjectThreads",
+    "updateThreads",
+    "newVoter",
+    "vote",
+    "health",
+    "export",
+    "importProjects",
+    "startRebuild",
+    "getRebuild",
+    "favicon",
+];
+
+const HTTP_METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo_root().join(path)).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+fn load() -> Value {
+    serde_yaml_ng::from_str(&read("data/openapi.yaml")).expect("data/openapi.yaml parses")
+}
+
+/// A path template with every parameter written `{}`.
+fn shape(template: &str) -> String {
+    let mut out = String::new();
+    let mut in_param = false;
+    for c in template.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            _ if !in_param => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The documented (path shape, METHOD) pairs.
+fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut out = BTreeSet::new();
+    for (path, item) in paths {
+        for method in HTTP_METHODS {
+            if item.get(*method).is_some() {
+                out.insert((shape(path), method.to_uppercase()));
+            }
+        }
+    }
+    out
+}
+
+/// The (path shape, METHOD) pairs the router's match arms take, from worker/src/routes.rs:
+/// `(["api", "v1", "projects", id, "threads"], Method::Get)` arms, and the methods an
+/// `(..., _) => Err(allow("GET, POST"))` arm names.
+fn routed() -> BTreeSet<(String, String)> {
+    let source = read("worker/src/routes.rs");
+    let mut out = BTreeSet::new();
+    let mut arm = String::new();
+    for line in source.lines().map(str::trim) {
+        if arm.is_empty() && !line.starts_with("([") {
+            continue;
+        }
+        arm.push_str(line);
+        arm.push(' ');
+        if let Some((patterns, body)) = arm.split_once("=>") {
+            let allowed: Vec<String> = body
+                .split_once("allow(\"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(list, _)| list.split(',').map(|m| m.trim().to_owned()).collect())
+                .unwrap_or_default();
+            for (shapes, methods) in tuples(patterns) {
+                let methods = if methods.is_empty() { allowed.clone() } else { methods };
+                // HEAD goes with GET (said in the descriptions, not listed as operations).
+                for shape in &shapes {
+                    for method in methods.iter().filter(|m| *m != "HEAD") {
+                        out.insert((shape.clone(), method.clone()));
+                    }
+                }
+            }
+            arm.clear();
+        }
+    }
+    out
+}
+
+/// Splits `(["a", x] | ["b"], Method::Get | Method::Put) | (...)` into path shapes and methods
+/// (no methods for `_`).
+fn tuples(patterns: &str) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut current = String::new();
+    for c in patterns.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                if depth == 1 {
+                    current.clear();
+                    continue;
+                }
+            }
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    let (slices, methods) = current.rsplit_once(',').expect("a (slice, method) tuple");
+                    let shapes = slices
+                        .split('|')
+                        .map(|slice| {
+                            let inner = slice.trim().trim_start_matches('[').trim_end_matches(']');
+                            let segments: Vec<String> = inner
+                                .split(',')
+                                .map(|s| {
+                                    let s = s.trim();
+                                    s.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or("{}").to_owned()
+                                })
+                                .collect();
+                            format!("/{}", segments.join("/"))
+                        })
+                        .collect();
+                    let methods = methods
+                        .split('|')
+                        .filter_map(|m| m.trim().strip_prefix("Method::"))
+                        .map(str::to_uppercase)
+                        .collect();
+                    out.push((shapes, methods));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        if depth >= 1 {
+            current.push(c);
+        }
+    }
+    out
+}
+
+/// An integer constant of a source file (`pub const NAME: usize = 64 * 1024;`).
+fn constant(source: &str, name: &str) -> i64 {
+    let line = source
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("pub const {name}:")))
+        .unwrap_or_else(|| panic!("no constant {name}"));
+    let expr = line.split('=').nth(1).expect("a value").trim().trim_end_matches(';');
+    expr.split('*').map(|f| f.trim().replace('_', "").parse::<i64>().expect("an integer factor")).product()
+}
+
+/// The fields of a request struct in input.rs: all, required ones, and whether unknown fields
+/// are denied.
+fn struct_fields(source: &str, name: &str) -> (BTreeSet<String>, BTreeSet<String>, bool) {
+    let lines: Vec<&str> = source.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == format!("pub struct {name} {{"))
+        .unwrap_or_else(|| panic!("no struct {name}"));
+    let attributes = lines[..start]
+        .iter()
+        .rev()
+        .take_while(|l| l.trim_start().starts_with("#[") || l.trim_start().starts_with("///"));
+    let denies = attributes.clone().any(|l| l.contains("deny_unknown_fields"));
+    let (mut all, mut required) = (BTreeSet::new(), BTreeSet::new());
+    let mut defaulted = false;
+    for line in lines[start + 1..].iter().map(|l| l.trim()).take_while(|l| *l != "}") {
+        if line.starts_with("#[serde(default") {
+            defaulted = true;
+        } else if let Some(field) = line.strip_prefix("pub ") {
+            let (field, ty) = field.split_once(':').expect("name: type");
+            all.insert(field.trim().to_owned());
+            if !defaulted && !ty.trim().starts_with("Option<") {
+                required.insert(field.trim().to_owned());
+            }
+            defaulted = false;
+        }
+    }
+    (all, required, denies)
+}
+
+/// Follows a local `$ref` (`#/components/...`).
+fn resolve<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
+    match node.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let pointer = reference.strip_prefix('#').unwrap_or_else(|| panic!("non-local $ref {reference}"));
+            let target = doc.pointer(pointer).unwrap_or_else(|| panic!("dangling $ref {reference}"));
+            resolve(doc, target)
+        }
+        None => node,
+    }
+}
+
+/// Whether a schema (or one of its `allOf` parts) forbids unknown properties.
+fn closed(doc: &Value, schema: &Value) -> bool {
+    let schema = resolve(doc, schema);
+    schema["additionalProperties"] == json!(false)
+        || schema["allOf"].as_array().is_some_and(|parts| parts.iter().any(|p| closed(doc, p)))
+}
+
+/// Validates a value against a schema (the subset of JSON Schema the description uses, minus
+/// `pattern`); returns what does not hold.
+fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    if schema.get("$ref").is_some() {
+        // The target, then the siblings below (JSON Schema 2020-12 allows both).
+        errors.extend(validate(doc, resolve(doc, schema), value, at));
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        errors.extend(validate(doc, part, value, at));
+    }
+    let type_of = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let actual = type_of(value);
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !types.is_empty() && !types.iter().any(|t| *t == actual || (*t == "number" && actual == "integer")) {
+        errors.push(format!("{at}: {actual} is not {types:?}"));
+        return errors;
+    }
+    if let Some(allowed) = schema["enum"].as_array() {
+        if !allowed.contains(value) {
+            errors.push(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if !map.contains_key(name) {
+                    errors.push(format!("{at}: required `{name}` missing"));
+                }
+            }
+            let props = schema["properties"].as_object();
+            for (name, v) in map {
+                match props.and_then(|p| p.get(name)) {
+                    Some(sub) => errors.extend(validate(doc, sub, v, &format!("{at}.{name}"))),
+                    None if schema["additionalProperties"] == json!(false) => {
+                        errors.push(format!("{at}: undocumented property `{name}`"));
+                    }
+                    None => {}
+                }
+            }
+        }
+        Value::Array(items) => {
+            if schema["maxItems"].as_u64().is_some_and(|max| items.len() as u64 > max) {
+                errors.push(format!("{at}: more than maxItems"));
+            }
+            if schema["minItems"].as_u64().is_some_and(|min| (items.len() as u64) < min) {
+                errors.push(format!("{at}: fewer than minItems"));
+            }
+            if let Some(item) = schema.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    errors.extend(validate(doc, item, v, &format!("{at}[{i}]")));
+                }
+            }
+        }
+        Value::String(s) => {
+            let chars = s.chars().count() as u64;
+            if schema["maxLength"].as_u64().is_some_and(|max| chars > max)
+                || schema["minLength"].as_u64().is_some_and(|min| chars < min)
+            {
+                errors.push(format!("{at}: length {chars} out of bounds"));
+            }
+        }
+        Value::Number(n) => {
+            let n = n.as_f64().unwrap_or(f64::NAN);
+            if schema["minimum"].as_f64().is_some_and(|min| n < min)
+                || schema["maximum"].as_f64().is_some_and(|max| n > max)
+            {
+                errors.push(format!("{at}: {n} out of bounds"));
+            }
+        }
+        _ => {}
+    }
+    errors
+}
+
+/// The operation object of an operationId, with its path and method.
+fn operation<'a>(doc: &'a Value, id: &str) -> (&'a str, &'static str, &'a Value) {
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in HTTP_METHODS {
+            if item[*method]["operationId"] == id {
+                return (path.as_str(), method, &item[*method]);
+            }
+        }
+    }
+    panic!("no operation {id}")
+}
+
+/// The request body schema and example of an operation.
+fn request_body<'a>(doc: &'a Value, op: &'a Value) -> Option<(&'a Value, &'a Value, &'a Value)> {
+    let body = resolve(doc, op.get("requestBody")?);
+    let media = &body["content"]["application/json"];
+    Some((body, &media["schema"], &media["example"]))
+}
+
+#[test]
+fn the_description_matches_the_code() {
+    let doc = load();
+    assert_eq!(doc["openapi"], "3.1.0");
+
+    // Routes: the description, the router's match arms and the list here agree.
+    let listed: BTreeSet<(String, String)> =
+        ROUTES.iter().flat_map(|(path, methods)| methods.iter().map(move |m| (shape(path), (*m).to_owned()))).collect();
+    let routed = routed();
+    assert!(routed.len() >= 10, "the router's arms were read: {routed:?}");
+    assert_eq!(routed, listed, "worker/src/routes.rs routes vs the list in this test");
+    let pages: BTreeSet<(String, String)> = PAGES.iter().map(|p| (shape(p), "GET".to_owned())).collect();
+    let documented = documented(&doc);
+    let api: BTreeSet<_> = documented.difference(&pages).cloned().collect();
+    assert_eq!(api, listed, "data/openapi.yaml API routes vs the Worker's");
+    assert!(pages.is_subset(&documented), "the page routes are documented");
+    let page_shapes: BTreeSet<String> = pages.iter().map(|(p, _)| p.clone()).collect();
+    assert!(documented.iter().all(|(p, m)| !page_shapes.contains(p) || m == "GET"), "pages are GET only");
+    let ids: BTreeSet<&str> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| HTTP_METHODS.iter().filter_map(|m| item[*m]["operationId"].as_str()))
+        .collect();
+    assert_eq!(ids, OPERATIONS.iter().copied().collect(), "every operation is exercised by the server test");
+
+    // Limits: input.rs's constants.
+    let input = read("worker/src/input.rs");
+    let c = |name: &str| json!(constant(&input, name));
+    let schema = |name: &str| &doc["components"]["schemas"][name];
+    let propose = schema("ProposeRequest");
+    assert_eq!(propose["properties"]["project_name"]["maxLength"], c("MAX_NAME_CHARS"));
+    assert_eq!(propose["properties"]["tagline"]["maxLength"], c("MAX_TAGLINE_CHARS"));
+    assert_eq!(propose["properties"]["tags"]["maxItems"], c("MAX_TAGS"));
+    assert_eq!(propose["properties"]["problems"]["maxItems"], c("MAX_THREADS_PER_WRITE"));
+    assert_eq!(propose["properties"]["solutions"]["maxItems"], c("MAX_THREADS_PER_WRITE"));
+    assert_eq!(schema("Tag")["maxLength"], c("MAX_TAG_CHARS"));
+    assert_eq!(schema("NormalisedTag")["maxLength"], c("MAX_TAG_CHARS"));
+    assert_eq!(schema("Message")["maxLength"], c("MAX_MESSAGE_CHARS"));
+    assert_eq!(schema("TagsRequest")["properties"]["add"]["maxItems"], c("MAX_TAGS"));
+    assert_eq!(schema("TagsRequest")["properties"]["remove"]["maxItems"], c("MAX_TAGS"));
+    assert_eq!(schema("TagsResponse")["properties"]["tags"]["maxItems"], c("MAX_TAGS"));
+    assert_eq!(schema("ThreadsRequest")["properties"]["threads"]["maxItems"], c("MAX_THREADS_PER_WRITE"));
+    assert_eq!(schema("ThreadsPage")["properties"]["threads"]["maxItems"], c("MAX_THREADS_LIMIT"));
+    let (_, _, threads_op) = operation(&doc, "getProjectThreads");
+    let limit =
+        threads_op["parameters"].as_array().and_then(|ps| ps.iter().find(|p| p["name"] == "limit")).expect("limit");
+    assert_eq!(limit["schema"]["maximum"], c("MAX_THREADS_LIMIT"));
+    assert_eq!(limit["schema"]["default"], c("DEFAULT_THREADS_LIMIT"));
+    assert_eq!(limit["schema"]["minimum"], 1);
+    let export_page = constant(&read("worker/src/export.rs"), "MAX_EXPORT_PAGE");
+    let (_, _, export_op) = operation(&doc, "export");
+    let export_limit =
+        export_op["parameters"].as_array().and_then(|ps| ps.iter().find(|p| p["name"] == "limit")).expect("limit");
+    assert_eq!(export_limit["schema"]["maximum"], export_page);
+    assert_eq!(schema("Id")["maximum"], 1_i64 << 53, "ids are JS-safe integers (input::id)");
+    let max_body = constant(&input, "MAX_BODY_BYTES");
+    assert!(doc["info"]["description"].as_str().is_some_and(|d| d.contains(&max_body.to_string())));
+    let key = &doc["components"]["parameters"]["IdempotencyKey"];
+    assert_eq!((key["in"].as_str(), key["schema"]["maxLength"].as_i64()), (Some("header"), Some(128)));
+
+    // Request schemas: the request structs, field for field, unknown fields rejected.
+    let import = read("worker/src/import.rs");
+    let structs = [
+        ("ProposeRequest", &input),
+        ("TagsRequest", &input),
+        ("ThreadInput", &input),
+        ("ThreadsRequest", &input),
+        ("VoteRequest", &input),
+        ("ImportRequest", &import),
+    ];
+    for (name, source) in structs {
+        let (fields, required, denies) = struct_fields(source, name);
+        assert!(denies, "{name} denies unknown fields in the Worker");
+        let s = schema(name);
+        assert_eq!(s["additionalProperties"], false, "{name} documents the unknown-fields policy");
+        let documented: BTreeSet<String> = s["properties"].as_object().expect("properties").keys().cloned().collect();
+        assert_eq!(documented, fields, "{name}: documented fields vs input.rs");
+        let documented_required: BTreeSet<String> =
+            s["required"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+        assert_eq!(documented_required, required, "{name}: required fields vs input.rs");
+    }
+    assert_eq!(schema("SpecTagsRequest")["required"], json!(["project_id"]));
+    let import_projects = &schema("ImportRequest")["properties"]["projects"];
+    assert_eq!(import_projects["maxItems"], constant(&import, "MAX_IMPORT_PROJECTS"));
+
+    // Every write documents its body limit, its errors and its x-d1 header.
+    for id in OPERATIONS {
+        let (path, method, op) = operation(&doc, id);
+        let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{id}: responses"));
+        assert!(responses.keys().any(|s| s.starts_with('2')), "{id}: a success");
+        if let Some((body, schema, example)) = request_body(&doc, op) {
+            let limit = if admin_only(op) { constant(&import, "MAX_IMPORT_BYTES") } else { max_body };
+            assert_eq!(body["x-max-body-bytes"], limit, "{id}: body limit");
+            assert!(closed(&doc, schema), "{id}: unknown fields rejected");
+            assert!(
+                validate(&doc, schema, example, id).is_empty(),
+                "{id}: the example is valid: {:?}",
+                validate(&doc, schema, example, id)
+            );
+            for status in ["400", "413", "422"] {
+                assert!(responses.contains_key(status), "{id} ({method} {path}) documents {status}");
+            }
+            // The public writes (not the admin import) check the content type and report D1 figures.
+            if !admin_only(op) {
+                assert!(responses.contains_key("415"), "{id} ({method} {path}) documents 415");
+                let success =
+                    responses.iter().find(|(s, _)| s.starts_with('2')).map(|(_, r)| resolve(&doc, r)).expect("success");
+                assert!(success["headers"].get("x-d1").is_some(), "{id}: x-d1 documented");
+            }
+        }
+        if !PAGES.contains(&path) {
+            assert!(responses.contains_key("405"), "{id}: 405 documented");
+        }
+        if ["post", "put", "patch"].contains(&method) {
+            assert!(responses.contains_key("429"), "{id}: writes are rate-limited (limits.rs)");
+        }
+    }
+    let security = |id: &str| operation(&doc, id).2["security"].clone();
+    assert_eq!(security("vote"), json!([{"voterCookie": []}, {"voterBearer": []}]));
+    assert_eq!(security("export"), json!([{"adminBearer": []}]));
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(
+        (schemes["voterCookie"]["in"].as_str(), schemes["voterCookie"]["name"].as_str()),
+        (Some("cookie"), Some("voter"))
+    );
+    assert_eq!(schemes["adminBearer"]["scheme"], "bearer");
+    for id in ["proposeProject", "proposeProjectSpec"] {
+        let params = operation(&doc, id).2["parameters"].as_array().cloned().unwrap_or_default();
+        assert!(params.iter().any(|p| resolve(&doc, p)["name"] == "Idempotency-Key"), "{id}: Idempotency-Key");
+    }
+
+    // Error codes: error.rs's.
+    let error_rs = read("worker/src/error.rs");
+    let code_fn =
+        error_rs.split("pub fn code(&self)").nth(1).expect("fn code").split("\n    }\n").next().expect("its body");
+    let codes: BTreeSet<String> =
+        code_fn.lines().filter_map(|l| l.split("=> \"").nth(1)).map(|c| c.trim_end_matches("\",").to_owned()).collect();
+    let documented_codes: BTreeSet<String> = schema("Error")["properties"]["error"]["properties"]["code"]["enum"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(codes.len(), 11, "{codes:?}");
+    assert_eq!(documented_codes, codes);
+}
+
+/// The real ids path templates are filled with.
+struct Ids {
+    project: i64,
+    thread: i64,
+    rebuild: String,
+}
+
+impl Ids {
+    /// Fills a path template.
+    fn fill(&self, template: &str) -> String {
+        template
+            .replace("{project_id}", &self.project.to_string())
+            .replace("{thread_id}", &self.thread.to_string())
+            .replace("{rebuild_id}", &self.rebuild)
+    }
+}
+
+/// Whether an operation needs the admin token.
+fn admin_only(op: &Value) -> bool {
+    op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("adminBearer").is_some()))
+}
+
+/// Asserts an answer is a documented response of the operation and validates its body and
+/// documented headers.
+fn conforms(doc: &Value, id: &str, answer: &Answer) {
+    let (path, method, op) = operation(doc, id);
+    let status = answer.status.to_string();
+    let documented =
+        op["responses"].get(&status).unwrap_or_else(|| panic!("{id}: status {status} undocumented: {}", answer.text()));
+    let response = resolve(doc, documented);
+    if let Some(schema) = response["content"]["application/json"].get("schema") {
+        let errors = validate(doc, schema, &answer.json(), &format!("{method} {path} {status}"));
+        assert!(errors.is_empty(), "{id} {status}: {errors:?}\n{}", answer.text());
+    } else if response["content"].get("text/html").is_some() {
+        assert!(answer.header("content-type").unwrap_or_default().starts_with("text/html"), "{id} {status}");
+    }
+    for name in response["headers"].as_object().into_iter().flat_map(|h| h.keys()) {
+        assert!(answer.header(name).is_some(), "{id} {status}: header {name} documented but missing");
+    }
+}
+
+/// Sends an operation's request with its documented example body (or `body` when given).
+async fn call(
+    client: &Client,
+    doc: &Value,
+    id: &str,
+    url: &str,
+    body: Option<Value>,
+    auth: Option<&str>,
+) -> anyhow::Result<Answer> {
+    let (_, method, op) = operation(doc, id);
+    let method = Method::from_bytes(method.to_uppercase().as_bytes())?;
+    let mut req = client.request(method, url);
+    if let Some(token) = auth {
+        req = req.bearer_auth(token);
+    }
+    let example = request_body(doc, op).map(|(_, _, example)| example.clone());
+    if let Some(body) = body.or(example) {
+        req = req.json(&body);
+    }
+    client.send(req).await
+}
+
+#[tokio::test]
+async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
+    let doc = load();
+    let server = Server::start()?;
+    let client = server.client();
+    let admin = dev_var("ADMIN_TOKEN")?;
+
+    // Every operation, with the documented examples where they fit a fresh server (the spec's
+    // proposal becomes project 1 with threads 1, 2 and 3).
+    let mut ids = Ids { project: 1, thread: 1, rebuild: String::new() };
+    for id in OPERATIONS {
+        let (template, _, op) = operation(&doc, id);
+        let url = ids.fill(template);
+        let body = match *id {
+            "proposeProject" => Some(json!({"project_name": "Second", "tagline": "the versioned path"})),
+            "updateTagsSpec" => Some(json!({"project_id": ids.project, "add": ["drums"], "remove": ["circus"]})),
+            "updateTagsPatch" => Some(json!({"add": ["wolf"]})),
+            _ => None,
+        };
+        let auth = admin_only(op).then_some(admin.as_str());
+        let url = if *id == "getProjectThreads" { format!("{url}?limit=2") } else { url };
+        let answer = call(&client, &doc, id, &url, body, auth).await?;
+        println!("{id}: {} {url} -> {}", op["summary"].as_str().unwrap_or_default(), answer.status);
+        assert_ne!(answer.status, 405, "{id}: {url} is routed: {}", answer.text());
+        assert!(
+            !(answer.status == 404 && answer.header("content-type").unwrap_or_default().starts_with("text/html")),
+            "{id}: {url} is not the generic 404 page"
+        );
+        assert!((200..300).contains(&answer.status), "{id}: {url}: {} {}", answer.status, answer.text());
+        conforms(&doc, id, &answer);
+        if *id == "proposeProjectSpec" {
+            ids.project = answer.json()["project_id"].as_i64().expect("project_id");
+            let threads = client.get(&format!("/api/v1/projects/{}/threads", ids.project)).await?.json();
+            ids.thread = threads["threads"]
+                .as_array()
+                .and_then(|t| t.last())
+                .and_then(|t| t["thread_id"].as_i64())
+                .expect("a thread");
+            assert_eq!((ids.project, ids.thread), (1, 1), "the examples assume a fresh server");
+        }
+        if *id == "startRebuild" {
+            ids.rebuild = answer.json()["rebuild_id"].as_str().expect("rebuild_id").to_owned();
+            assert_eq!(answer.json()["status_url"], ids.fill("/api/v1/admin/rebuilds/{rebuild_id}"));
+        }
+        if *id == "newVoter" {
+            assert!(answer.header("set-cookie").is_some_and(|c| c.starts_with("voter=") && c.contains("HttpOnly")));
+        }
+    }
+
+    // Documented errors, validated against their documented responses.
+    let big = json!({"project_name": "x".repeat(70_000), "tagline": "t"});
+    let vote = ids.fill("/api/v1/threads/{thread_id}/vote");
+    let anonymous = Client::new(&server.url);
+    let errors: Vec<(&str, Answer, u16)> = vec![
+        ("proposeProject", client.post("/api/v1/projects", &json!({"project_name": "", "tagline": "t"})).await?, 422),
+        (
+            "proposeProjectSpec",
+            client.post("/projects/propose", &json!({"project_name": "popee THE performer", "tagline": "t"})).await?,
+            409,
+        ),
+        ("proposeProject", client.post("/api/v1/projects", &big).await?, 413),
+        ("proposeProject", client.send(client.request(Method::POST, "/api/v1/projects").body("{}")).await?, 415),
+        (
+            "proposeProject",
+            client
+                .send(
+                    client
+                        .request(Method::POST, "/api/v1/projects")
+                        .header("content-type", "application/json")
+                        .body("{"),
+                )
+                .await?,
+            400,
+        ),
+        (
+            "proposeProject",
+            client
+                .send(
+                    client
+                        .request(Method::POST, "/api/v1/projects")
+                        .header("origin", "https://elsewhere.example")
+                        .json(&json!({})),
+                )
+                .await?,
+            403,
+        ),
+        ("updateTags", client.json(Method::PUT, "/api/v1/projects/987654/tags", &json!({"add": ["x"]})).await?, 404),
+        ("getProjectThreads", client.get("/api/v1/projects/1/threads?limit=101").await?, 422),
+        ("getProjectThreads", client.get("/api/v1/projects/987654/threads").await?, 404),
+        (
+            "updateThreads",
+            client
+                .post("/api/v1/projects/1/threads", &json!({"threads": [{"parent_id": 987_654, "message": "x"}]}))
+                .await?,
+            404,
+        ),
+        ("vote", anonymous.post(&vote, &json!({"direction": "up"})).await?, 401),
+        ("vote", client.post("/api/v1/threads/987654/vote", &json!({"direction": "up"})).await?, 404),
+        ("export", client.get("/api/v1/export").await?, 401),
+        (
+            "export",
+            client.send(client.request(Method::GET, "/api/v1/export?limit=501").bearer_auth(&admin)).await?,
+            422,
+        ),
+        ("getProjectDetail", client.get("/projects/987654").await?, 404),
+        ("startRebuild", client.send(client.request(Method::POST, "/api/v1/admin/rebuilds")).await?, 401),
+        ("importProjects", client.post("/api/v1/admin/import", &json!({"projects": []})).await?, 401),
+        (
+            "importProjects",
+            client
+                .send(
+                    client
+                        .request(Method::POST, "/api/v1/admin/import")
+                        .bearer_auth(&admin)
+                        .json(&json!({"projects": []})),
+                )
+                .await?,
+            422,
+        ),
+        (
+            "getRebuild",
+            client.send(client.request(Method::GET, "/api/v1/admin/rebuilds/nope").bearer_auth(&admin)).await?,
+            404,
+        ),
+    ];
+    for (id, answer, status) in &errors {
+        assert_eq!(answer.status, *status, "{id}: {}", answer.text());
+        conforms(&doc, id, answer);
+    }
+
+    // Pages revalidate: their ETag gives a 304.
+    for (id, url) in
+        [("getProjects", "/projects".to_owned()), ("getProjectDetail", format!("/projects/{}", ids.project))]
+    {
+        let page = client.get(&url).await?;
+        let etag = page.header("etag").expect("an ETag");
+        let again = client.send(client.request(Method::GET, &url).header("if-none-match", etag)).await?;
+        assert_eq!(again.status, 304, "{url}");
+        conforms(&doc, id, &again);
+    }
+
+    // A method a documented API path does not take: 405, Allow lists the documented methods.
+    for (template, methods) in ROUTES {
+        let url = ids.fill(template);
+        let answer = client.send(client.request(Method::DELETE, &url)).await?;
+        assert_eq!(answer.status, 405, "DELETE {url}");
+        let allow: BTreeSet<String> = answer
+            .header("allow")
+            .unwrap_or_default()
+            .split(',')
+            .map(|m| m.trim().to_owned())
+            .filter(|m| m != "HEAD")
+            .collect();
+        assert_eq!(allow, methods.iter().map(|m| (*m).to_owned()).collect(), "Allow of {url}");
+        let id = OPERATIONS.iter().find(|op| operation(&doc, op).0 == *template).expect("an operation of the path");
+        conforms(&doc, id, &answer);
+    }
+
+    for template in PAGES {
+        let answer = client.send(client.request(Method::DELETE, &ids.fill(template))).await?;
+        assert_eq!((answer.status, answer.header("allow").as_deref()), (405, Some("GET, HEAD")), "DELETE {template}");
+    }
+
+    // The unknown-fields policy, for every request body: its example plus one unknown field.
+    for id in OPERATIONS {
+        let (template, _, op) = operation(&doc, id);
+        let Some((_, _, example)) = request_body(&doc, op) else { continue };
+        let mut body = example.clone();
+        body["surprise"] = json!(true);
+        if *id == "updateTagsSpec" {
+            body["project_id"] = json!(ids.project);
+        }
+        let url = ids.fill(template);
+        let answer = call(&client, &doc, id, &url, Some(body), admin_only(op).then_some(admin.as_str())).await?;
+        assert_eq!(answer.status, 422, "{id}: an unknown field is refused: {}", answer.text());
+        assert_eq!(answer.json()["error"]["field"], "surprise", "{id}");
+        conforms(&doc, id, &answer);
+    }
+    Ok(())
+}
+
+#[test]
+fn the_validator_catches_what_does_not_match() {
+    let doc = load();
+    let thread = json!({"$ref": "#/components/schemas/Thread"});
+    let good = json!({"thread_id": 1, "project_id": 1, "parent_id": null, "thread_type": "COMMENT", "message": "m",
+        "up_vote": 0, "down_vote": 0, "created_at": "2026-11-22T14:16:38Z"});
+    assert_eq!(validate(&doc, &thread, &good, "thread"), Vec::<String>::new());
+    let mut cases = Vec::new();
+    for (field, bad) in
+        [("thread_type", json!("RANT")), ("up_vote", json!(-1)), ("parent_id", json!("1")), ("extra", json!(1))]
+    {
+        let mut value = good.clone();
+        value[field] = bad;
+        cases.push(value);
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().map(|o| o.remove("created_at"));
+    cases.push(missing);
+    for value in cases {
+        assert!(!validate(&doc, &thread, &value, "thread").is_empty(), "{value}");
+    }
+    let spec_tags = json!({"$ref": "#/components/schemas/SpecTagsRequest"});
+    assert!(validate(&doc, &spec_tags, &json!({"project_id": 1, "add": ["a"]}), "tags").is_empty());
+    assert!(!validate(&doc, &spec_tags, &json!({"project_id": 0, "add": ["a"]}), "tags").is_empty());
+    assert!(!validate(&doc, &spec_tags, &json!({"project_id": 1, "colour": 1}), "tags").is_empty());
+}

@@ -1,5 +1,5 @@
 //! Keeps data/openapi.yaml true. Without a server: the routes it documents are exactly the
-//! Worker's (read from the match arms of worker/src/routes.rs and a list kept here), its limits
+//! Worker's (read from the match arms of worker/src/routes/mod.rs and a list kept here), its limits
 //! are input.rs's constants, its request schemas have the fields of input.rs's request structs
 //! and reject unknown fields, its error codes are error.rs's. Against the real Worker: every
 //! documented operation is routed (not 405, not the generic 404 page) and answers a documented
@@ -99,11 +99,11 @@ fn documented(doc: &Value) -> BTreeSet<(String, String)> {
     out
 }
 
-/// The (path shape, METHOD) pairs the router's match arms take, from worker/src/routes.rs:
+/// The (path shape, METHOD) pairs the router's match arms take, from worker/src/routes/mod.rs:
 /// `(["api", "v1", "projects", id, "threads"], Method::Get)` arms, and the methods an
 /// `(..., _) => Err(allow("GET, POST"))` arm names.
 fn routed() -> BTreeSet<(String, String)> {
-    let source = read("worker/src/routes.rs");
+    let source = read("worker/src/routes/mod.rs");
     let mut out = BTreeSet::new();
     let mut arm = String::new();
     for line in source.lines().map(str::trim) {
@@ -359,7 +359,7 @@ fn the_description_matches_the_code() {
         ROUTES.iter().flat_map(|(path, methods)| methods.iter().map(move |m| (shape(path), (*m).to_owned()))).collect();
     let routed = routed();
     assert!(routed.len() >= 10, "the router's arms were read: {routed:?}");
-    assert_eq!(routed, listed, "worker/src/routes.rs routes vs the list in this test");
+    assert_eq!(routed, listed, "worker/src/routes/mod.rs routes vs the list in this test");
     let pages: BTreeSet<(String, String)> = PAGES.iter().map(|p| (shape(p), "GET".to_owned())).collect();
     let documented = documented(&doc);
     let api: BTreeSet<_> = documented.difference(&pages).cloned().collect();

@@ -38,9 +38,14 @@ impl Form {
     }
 
     /// Returns the page to go back to: `return_to` if it is a same-site path, else `/`.
+    ///
+    /// Browsers read `\` as `/` and drop tabs and newlines anywhere in a URL, so `/\evil` and
+    /// `/<tab>/evil` would both become `//evil`, another site: no backslash or control character.
     pub fn return_to(&self) -> String {
         match self.get("return_to") {
-            Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains(['\\', '\r', '\n']) => {
+            Some(p)
+                if p.starts_with('/') && !p.starts_with("//") && !p.chars().any(|c| c == '\\' || c.is_control()) =>
+            {
                 p.split(['?', '#']).next().unwrap_or("/").to_owned()
             }
             _ => "/".into(),
@@ -150,6 +155,10 @@ mod tests {
             ("return_to=%2F%2Fevil.example", "/"),
             ("return_to=https%3A%2F%2Fevil.example", "/"),
             ("return_to=%2Fx%3Fa%3D1%23b", "/x"),
+            ("return_to=%2F%5Cevil.example", "/"),
+            ("return_to=%2F%09%2Fevil.example%2F", "/"),
+            ("return_to=%2F%0A%2Fevil.example", "/"),
+            ("return_to=%2F%00%2Fevil.example", "/"),
             ("", "/"),
         ] {
             assert_eq!(Form::parse(raw.as_bytes()).return_to(), want, "{raw}");

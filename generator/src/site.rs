@@ -51,12 +51,23 @@ impl SiteIndex {
             }
         }
         for tag in &project.tags {
-            let ids = self.tags.entry(tag.clone()).or_default();
+            // Look up before `entry`, which would copy the tag for every project carrying it.
+            let ids = match self.tags.get_mut(tag) {
+                Some(ids) => ids,
+                None => self.tags.entry(tag.clone()).or_default(),
+            };
             if let Err(at) = ids.binary_search(&project.project_id) {
                 ids.insert(at, project.project_id);
             }
         }
         self.projects.insert(project.project_id, project);
+    }
+
+    /// Takes the projects out, in id order and canonical order, each exactly as
+    /// `page_data(&PageKey::Detail { .. })` would show it: a full build renders the detail
+    /// pages from these without copying every project.
+    pub fn into_projects(self) -> impl Iterator<Item = Project> {
+        self.projects.into_values()
     }
 
     /// Returns a project by id.

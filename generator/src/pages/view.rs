@@ -269,6 +269,19 @@ pub(super) fn render_sized<T: askama::Template>(template: &T, estimate: usize) -
 
 /// Makes a page's objects: its HTML at the key's first object, its JSON twin at the second.
 pub(super) fn html_and_json(key: &PageKey, html: String, json: &impl Serialize) -> Result<Vec<Page>> {
+    html_and_json_with(key, html, |body| {
+        json.serialize(&mut serde_json::Serializer::with_formatter(body, PrettyJson::default()))?;
+        Ok(())
+    })
+}
+
+/// [`html_and_json`] with the twin written by `write_json` (pretty JSON, as
+/// `serde_json::to_vec_pretty` would print it; the final newline is added here).
+pub(super) fn html_and_json_with(
+    key: &PageKey,
+    html: String,
+    write_json: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<Vec<Page>> {
     let mut objects = object_keys_of(key).into_iter();
     let mut pages = Vec::with_capacity(2);
     // A JSON twin is smaller than its page: one allocation instead of a dozen doublings.
@@ -278,11 +291,81 @@ pub(super) fn html_and_json(key: &PageKey, html: String, json: &impl Serialize) 
     }
     if let Some(k) = objects.next() {
         let mut body = Vec::with_capacity(json_capacity);
-        json.serialize(&mut serde_json::Serializer::with_formatter(&mut body, PrettyJson::default()))?;
+        write_json(&mut body)?;
         body.push(b'\n');
         pages.push(Page { key: k, content_type: JSON, body });
     }
     Ok(pages)
+}
+
+/// Appends `s` as a JSON string exactly as serde_json escapes it: `"` and `\\` with a
+/// backslash, control characters as `\b \t \n \f \r` or `\u00xx`, everything else as is.
+pub(super) fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    while let Some(i) = next_json_escape(bytes, start) {
+        let b = bytes[i];
+        out.extend_from_slice(&bytes[start..i]);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]),
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// The index of the first byte at or after `from` that JSON escapes (`"`, `\\`, below 0x20),
+/// eight bytes at a time.
+fn next_json_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut at = from;
+    while at + 8 <= bytes.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[at..at + 8]);
+        let w = u64::from_le_bytes(word);
+        // High bit set in the bytes below 0x20, equal to `"`, equal to `\\`; in each term the
+        // lowest flagged byte is always a true match, so the lowest of all three is the first.
+        let below = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        let quote = (w ^ (ONES * 0x22)).wrapping_sub(ONES) & !(w ^ (ONES * 0x22)) & HIGHS;
+        let backslash = (w ^ (ONES * 0x5c)).wrapping_sub(ONES) & !(w ^ (ONES * 0x5c)) & HIGHS;
+        let hits = below | quote | backslash;
+        if hits != 0 {
+            return Some(at + hits.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    bytes[at.min(bytes.len())..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\').map(|i| at + i)
+}
+
+/// Appends an integer as JSON (and `{n}`) prints it.
+pub(super) fn push_json_i64(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// serde_json's `PrettyFormatter` (two-space indent), byte for byte, writing each line's
@@ -397,6 +480,24 @@ mod tests {
         }
         assert_eq!(human_date("0999-01-09T00:05:00Z"), "9 Jan 999, 00:05 UTC");
         assert_eq!(count(i64::MIN, "a", "b"), "-9,223,372,036,854,775,808 b");
+    }
+
+    #[test]
+    fn json_strings_match_serde_json() {
+        let all: String = (0u8..0x80).map(char::from).chain("é€😀".chars()).collect();
+        for start in 0..all.len() {
+            for end in (start..=all.len()).filter(|e| all.is_char_boundary(*e) && all.is_char_boundary(start)) {
+                let s = &all[start..end];
+                let mut ours = Vec::new();
+                push_json_str(&mut ours, s);
+                assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(s).unwrap());
+            }
+        }
+        for n in [0, 1, -1, 42, i64::MIN, i64::MAX] {
+            let mut ours = Vec::new();
+            push_json_i64(&mut ours, n);
+            assert_eq!(String::from_utf8(ours).unwrap(), n.to_string());
+        }
     }
 
     #[test]

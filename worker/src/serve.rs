@@ -1,7 +1,8 @@
 //! The read side's GET route: serves stored pages from R2 with their content type, an ETag,
-//! 304s for `If-None-Match`, and HEAD. A page the store does not hold yet (a fresh deployment)
-//! is rendered from D1 on the fly without being stored, so only the consumer writes pages and
-//! an older render can never overwrite a newer one. Unknown paths get the generated 404 page.
+//! 304s for `If-None-Match`, and HEAD. Pages that depend only on the deployment come from the
+//! code. A page the store does not hold yet (a fresh deployment) is rendered from D1 on the
+//! fly without being stored, so only the consumer writes pages and an older render can never
+//! overwrite a newer one. Unknown paths get the generated 404 page.
 //!
 //! Cache policy: HTML and JSON are `public, max-age=0, must-revalidate` (browsers and the CDN
 //! revalidate every time and get a cheap 304 while the ETag holds), `static/` assets are
@@ -17,8 +18,9 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::page_data;
 
-/// Says whether a page came from the page store (`stored`) or was rendered on a miss
-/// (`rendered`): tests and operators can tell a published page from a stand-in.
+/// Says where a page came from: the page store (`stored`), the deployment's own code
+/// (`deployment`: stylesheet, script, robots.txt, 404), or a render on a miss (`rendered`, a
+/// stand-in until the page is published).
 pub const SOURCE_HEADER: &str = "x-crowdfund-page";
 
 /// Answers a GET or HEAD for a page.
@@ -32,6 +34,18 @@ pub async fn page(
 ) -> ApiResult<Response> {
     let object_key = object_key_for_path(path);
     let head = *method == Method::Head;
+    let key = key_for_path(path);
+    // Pages that depend only on the deployment (stylesheet, script, robots.txt, the 404 page)
+    // come from the code itself, so a deploy updates them without a rebuild.
+    if let Some(data) = key.as_ref().and_then(deployment_page) {
+        if let Some(page) = render(site, &data).map_err(db::internal)?.into_iter().find(|p| p.key == object_key) {
+            let etag = etag_of(&page.body);
+            let response =
+                respond(200, &object_key, page.content_type, &etag, page.body, if_none_match.as_deref(), head)?;
+            let _ = response.headers().set(SOURCE_HEADER, "deployment");
+            return Ok(response);
+        }
+    }
     if let Some(object) = bucket.get(object_key.as_str()).execute().await.map_err(db::internal)? {
         let etag = object.http_etag();
         let content_type = object.http_metadata().content_type.unwrap_or_else(|| "application/octet-stream".into());
@@ -44,12 +58,8 @@ pub async fn page(
         return Ok(response);
     }
     // Not stored (yet): render from D1 if the path names a page.
-    if let Some(key) = key_for_path(path) {
-        let data = match key {
-            PageKey::Robots | PageKey::NotFound | PageKey::Stylesheet | PageKey::Script => static_data(&key),
-            _ => page_data::gather(db, &key).await?,
-        };
-        let pages = render(site, &data).map_err(db::internal)?;
+    if let Some(key) = key {
+        let pages = render(site, &page_data::gather(db, &key).await?).map_err(db::internal)?;
         if let Some(page) = pages.into_iter().find(|p| p.key == object_key) {
             let etag = etag_of(&page.body);
             let response =
@@ -61,12 +71,14 @@ pub async fn page(
     not_found(site, head)
 }
 
-fn static_data(key: &PageKey) -> PageData {
+/// The data of a page that depends only on the deployment, or `None` for a data page.
+fn deployment_page(key: &PageKey) -> Option<PageData> {
     match key {
-        PageKey::Robots => PageData::Robots,
-        PageKey::Stylesheet => PageData::Stylesheet,
-        PageKey::Script => PageData::Script,
-        _ => PageData::NotFound,
+        PageKey::Robots => Some(PageData::Robots),
+        PageKey::NotFound => Some(PageData::NotFound),
+        PageKey::Stylesheet => Some(PageData::Stylesheet),
+        PageKey::Script => Some(PageData::Script),
+        _ => None,
     }
 }
 

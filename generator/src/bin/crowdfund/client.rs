@@ -27,8 +27,9 @@ impl Instance {
         Ok(response.json().await?)
     }
 
-    /// GETs a published page: its bytes and whether the page store held it (the Worker says
-    /// `x-crowdfund-page: stored`, or `rendered` for a stand-in rendered on a miss); `None` on 404.
+    /// GETs a published page: its bytes and whether it is published (the Worker says
+    /// `x-crowdfund-page: stored` or `deployment`, and `rendered` for a stand-in rendered on a
+    /// miss); `None` on 404.
     pub async fn get_page(&self, path: &str) -> Result<Option<(Vec<u8>, bool)>> {
         let url = format!("{}{path}", self.base);
         let response = self.http.get(&url).send().await.with_context(|| format!("GET {url}"))?;
@@ -38,7 +39,7 @@ impl Instance {
         if !response.status().is_success() {
             bail!("GET {url}: {}", response.status());
         }
-        let stored = response.headers().get("x-crowdfund-page").is_none_or(|v| v.as_bytes() == b"stored");
+        let stored = response.headers().get("x-crowdfund-page").is_none_or(|v| v.as_bytes() != b"rendered");
         Ok(Some((response.bytes().await?.to_vec(), stored)))
     }
 

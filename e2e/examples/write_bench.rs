@@ -55,6 +55,18 @@ where
     Ok(ok.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
 }
 
+/// Vote number `i` of a load: voters take turns, each alternating direction, so every vote
+/// moves a count and is a real write.
+async fn vote(c: &Client, tokens: &[String], thread: i64, i: u64) -> Result<bool> {
+    let token = &tokens[(i % tokens.len() as u64) as usize];
+    let direction = if (i / tokens.len() as u64).is_multiple_of(2) { "up" } else { "down" };
+    let req = c
+        .request(reqwest::Method::POST, &format!("/api/v1/threads/{thread}/vote"))
+        .bearer_auth(token)
+        .json(&json!({ "direction": direction }));
+    Ok(c.send(req).await?.status == 200)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -114,16 +126,7 @@ async fn main() -> Result<()> {
     let (c, t) = (client.clone(), tokens.clone());
     let vote_rps = load(concurrency, seconds, move |i| {
         let (c, t) = (c.clone(), t.clone());
-        async move {
-            // Each voter alternates direction, so every vote moves a count and is a real write.
-            let token = &t[(i % t.len() as u64) as usize];
-            let direction = if (i / t.len() as u64).is_multiple_of(2) { "up" } else { "down" };
-            let req = c
-                .request(reqwest::Method::POST, &format!("/api/v1/threads/{thread}/vote"))
-                .bearer_auth(token)
-                .json(&json!({ "direction": direction }));
-            Ok(c.send(req).await?.status == 200)
-        }
+        async move { vote(&c, &t, thread, i).await }
     })
     .await?;
     client
@@ -151,13 +154,7 @@ async fn main() -> Result<()> {
                 let body = json!({"project_name": format!("{} {i}", unique("Steady")), "tagline": "steady"});
                 return Ok(c.post("/api/v1/projects", &body).await?.status == 201);
             }
-            let token = &t[(i % t.len() as u64) as usize];
-            let direction = if (i / t.len() as u64).is_multiple_of(2) { "up" } else { "down" };
-            let req = c
-                .request(reqwest::Method::POST, &format!("/api/v1/threads/{thread}/vote"))
-                .bearer_auth(token)
-                .json(&json!({ "direction": direction }));
-            Ok(c.send(req).await?.status == 200)
+            vote(&c, &t, thread, i).await
         }
     }));
     let probe_project =

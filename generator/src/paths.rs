@@ -36,6 +36,17 @@ pub enum PageKey {
     Script,
 }
 
+/// The pages every site has whatever its data: a full build and an admin rebuild render them.
+pub const SITE_WIDE_PAGES: [PageKey; 7] = [
+    PageKey::Front,
+    PageKey::Feed,
+    PageKey::SitemapIndex,
+    PageKey::Robots,
+    PageKey::NotFound,
+    PageKey::Stylesheet,
+    PageKey::Script,
+];
+
 /// What happened in D1, as carried by a queue message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]

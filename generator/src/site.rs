@@ -9,7 +9,7 @@ use crate::model::{Project, ProjectSummary, Snapshot};
 use crate::pages::{render, Page, PageData, SiteConfig};
 use crate::paths::{
     listing_page_of, sitemap_chunk_of, tag_pages_for_count, tag_pages_from, PageKey, Target, FEED_SIZE, FRONT_SIZE,
-    LISTING_PAGE_SIZE, SITEMAP_CHUNK, TAG_PAGE_SIZE,
+    LISTING_PAGE_SIZE, SITEMAP_CHUNK, SITE_WIDE_PAGES, TAG_PAGE_SIZE,
 };
 use crate::Result;
 
@@ -89,15 +89,7 @@ impl SiteIndex {
 
     /// Lists every page a full build writes.
     pub fn all_keys(&self) -> Vec<PageKey> {
-        let mut keys = vec![
-            PageKey::Front,
-            PageKey::Feed,
-            PageKey::SitemapIndex,
-            PageKey::Robots,
-            PageKey::NotFound,
-            PageKey::Stylesheet,
-            PageKey::Script,
-        ];
+        let mut keys = SITE_WIDE_PAGES.to_vec();
         keys.extend((1..=self.last_listing()).map(|page| PageKey::Listing { page }));
         keys.extend(self.projects.keys().map(|id| PageKey::Detail { project_id: *id }));
         let chunks = self.projects.keys().next_back().map_or(0, |id| sitemap_chunk_of(*id));

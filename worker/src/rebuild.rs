@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{Bucket, D1Database, Queue};
 
-use generator::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, PageKey};
+use generator::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, PageKey, SITE_WIDE_PAGES};
 use generator::SiteConfig;
 
 use crate::db::{self, num, stmt, text};
@@ -135,18 +135,7 @@ async fn plan(db: &D1Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<S
             };
             Ok((keys, Some(next)))
         }
-        Step::Site => Ok((
-            vec![
-                PageKey::Front,
-                PageKey::Feed,
-                PageKey::SitemapIndex,
-                PageKey::Robots,
-                PageKey::NotFound,
-                PageKey::Stylesheet,
-                PageKey::Script,
-            ],
-            None,
-        )),
+        Step::Site => Ok((SITE_WIDE_PAGES.to_vec(), None)),
     }
 }
 

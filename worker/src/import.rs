@@ -17,6 +17,10 @@ use crate::input;
 pub const MAX_IMPORT_PROJECTS: usize = 20;
 /// Largest import body, in bytes.
 pub const MAX_IMPORT_BYTES: usize = 1024 * 1024;
+/// Largest id an import may bring. New rows continue from the largest id (AUTOINCREMENT), and
+/// D1 hands integers to JavaScript as doubles: ids past 2^53 would come back wrong and break
+/// every read of them, so imports leave ample room below that.
+pub const MAX_IMPORT_ID: i64 = 1 << 40;
 
 /// The import body: a chunk of a snapshot.
 #[derive(Debug, Deserialize)]
@@ -32,20 +36,32 @@ pub fn validate(req: &ImportRequest) -> ApiResult<()> {
     }
     for (i, p) in req.projects.iter().enumerate() {
         let field = |name: &str| format!("projects[{i}].{name}");
-        input::id(&field("project_id"), p.project_id)?;
+        imported_id(&field("project_id"), p.project_id)?;
         input::line(&field("project_name"), &p.project_name, input::MAX_NAME_CHARS)?;
         input::line(&field("tagline"), &p.tagline, input::MAX_TAGLINE_CHARS)?;
         for t in &p.threads {
-            input::id(&field("threads.thread_id"), t.thread_id)?;
+            imported_id(&field("threads.thread_id"), t.thread_id)?;
             if t.project_id != p.project_id {
                 return Err(ApiError::invalid(field("threads.project_id"), "must be the project's id"));
             }
-            if t.up_vote < 0 || t.down_vote < 0 {
-                return Err(ApiError::invalid(field("threads.up_vote"), "vote totals are not negative"));
+            let total = 0..=MAX_IMPORT_ID;
+            if !total.contains(&t.up_vote) || !total.contains(&t.down_vote) {
+                return Err(ApiError::invalid(
+                    field("threads.up_vote"),
+                    format!("vote totals are from 0 to {MAX_IMPORT_ID}"),
+                ));
             }
         }
     }
     Ok(())
+}
+
+fn imported_id(field: &str, id: i64) -> ApiResult<i64> {
+    if (1..=MAX_IMPORT_ID).contains(&id) {
+        Ok(id)
+    } else {
+        Err(ApiError::invalid(field, format!("an imported id is from 1 to {MAX_IMPORT_ID}")))
+    }
 }
 
 /// Writes a validated chunk in one batch; an id or name already present is a 409.

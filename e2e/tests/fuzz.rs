@@ -24,7 +24,11 @@ async fn fuzzing_the_openapi_description_finds_no_server_error() -> anyhow::Resu
     let report = root.join("target/schemathesis");
     let output = Command::new(root.join(".venv/bin/schemathesis"))
         .args(["run", "data/openapi.yaml", "--url", &server.url])
-        .args(["--checks", "not_a_server_error", "--max-examples", "30", "--seed", "7", "--workers", "2"])
+        .args(["--checks", "not_a_server_error", "--max-examples", "30", "--seed", "7"])
+        // One worker: with two, hypothesis parses lambda sources from two threads at once and
+        // CPython 3.11 (gh-106905) can fail with "AST constructor recursion depth mismatch",
+        // an error of the fuzzer, not of the Worker.
+        .args(["--workers", "1"])
         .args(["--phases", "examples,coverage,fuzzing", "--max-time", "90", "--request-timeout", "30"])
         .args(["--header", &format!("Authorization: Bearer {}", dev_var("ADMIN_TOKEN")?)])
         .args(["--header", &format!("Origin: {}", server.url)])

@@ -12,6 +12,12 @@ mod import;
 mod seed;
 mod verify;
 
+/// A full build allocates and frees millions of small strings on every core; mimalloc's
+/// per-thread free lists take measurably less CPU for that than glibc's arenas
+/// (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "crowdfund", version, about = "Build, seed and verify crowdfund sites")]
 struct Cli {

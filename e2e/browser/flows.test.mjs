@@ -141,11 +141,21 @@ for (const js of [true, false]) {
       const message = `A reply ${mode} ${Date.now()}`;
       await withPage(js, async (page) => {
         await page.goto(`${server.url}/projects/${id}/`);
-        // By keyboard: open the disclosure, type, send.
-        await page.locator(`#thread-${parent} details.reply summary`).focus();
+        // By keyboard: follow the thread's Reply link (with script it opens the form under the
+        // thread; without, the thread's reply page, the thread quoted), type, send.
+        await page.locator(`#thread-${parent} a.reply`).focus();
         await page.keyboard.press("Enter");
-        await page.keyboard.press("Tab");
-        assert.equal(await page.evaluate(() => document.activeElement.id), `reply-${parent}`);
+        const field = js ? `reply-${parent}` : "reply-message";
+        await eventually(
+          async () => check((await page.evaluate(() => document.activeElement?.id)) === field, "the reply field has no focus"),
+          { what: "the reply field focused" },
+        );
+        if (js) {
+          assert.equal(await page.locator(`#thread-${parent} a.reply`).getAttribute("aria-expanded"), "true");
+        } else {
+          assert.match(page.url(), new RegExp(`/projects/${id}/threads/${parent}/reply$`));
+          assert.match(await page.locator("figure.quoted .message").textContent(), /The parent problem/);
+        }
         await page.keyboard.type(message);
         await page.keyboard.press("Tab");
         assert.equal(await page.evaluate(() => document.activeElement.textContent), "Post reply");

@@ -193,6 +193,7 @@ async function waitPublished() {
         const json = await response.json();
         check(json.threads.length === project.threads.length, `${json.threads.length} of ${project.threads.length} threads`);
         check(sorted(json.tags).join() === sorted(project.tags).join(), `tags ${json.tags}`);
+        project.threadIds = json.threads.map((t) => t.thread_id);
       },
       { what: `publishing project ${project.id}` },
     );
@@ -246,8 +247,8 @@ function formCases() {
     },
     {
       name: "form error: reply",
-      source: detail,
-      selector: "details.reply form",
+      source: `/projects/${projects[0].id}/threads/${projects[0].threadIds[0]}/reply`,
+      selector: "form.reply-form",
       values: reply,
       fields: { "#new-thread-message": reply.message },
       error: /parent_id|thread id/,
@@ -273,6 +274,8 @@ function pageList() {
       path: `/projects/${p.id}/`,
       project: p,
     })),
+    // Each thread's reply page quotes its (hostile) message.
+    ...projects.flatMap((p) => p.threadIds.map((t) => ({ name: `reply ${p.id}/${t}`, path: `/projects/${p.id}/threads/${t}/reply` }))),
     ...[...acceptedTags].map((tag) => ({ name: `tag ${tag}`, path: `/tags/${tag}/`, cards: true, tag })),
     { name: "404 with a hostile path", path: `/projects/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E/`, status: 404 },
     ...formCases().map((form) => ({ name: form.name, form })),
@@ -339,7 +342,9 @@ function inspectPage({ allowed }) {
     }
   }
   const smuggled = document.querySelectorAll(
-    "iframe, frame, frameset, object, embed, applet, base, meta[http-equiv], style, svg, math, template, noscript, " +
+    "iframe, frame, frameset, object, embed, applet, base, meta[http-equiv], style, svg, math, noscript, " +
+      // The detail page's one reply form (static/app.js copies it under a thread).
+      "template:not(#reply-template), " +
       "img, video, audio, source, picture, [formaction], [srcdoc], input[type=image], " +
       'link:not([rel="stylesheet"]):not([rel="canonical"]):not([rel="alternate"])',
   );

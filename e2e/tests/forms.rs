@@ -1,6 +1,7 @@
 //! HTML forms without JavaScript: a valid form is answered with 303 back to its page, an
 //! invalid one with the form again (what was typed kept, the error by its field), a form vote
-//! from a new visitor gets a voter cookie, and a form from another site is refused.
+//! from a new visitor gets a voter cookie, a thread's reply page carries its reply form, and a
+//! form from another site is refused.
 
 use crowdfund_e2e::{unique, Server, FRESHNESS_DEADLINE};
 
@@ -73,6 +74,36 @@ async fn forms_work_without_javascript() -> anyhow::Result<()> {
         .and_then(|a| a.iter().find(|t| t["thread_id"] == thread).cloned())
         .expect("thread");
     assert_eq!(voted["up_vote"], 1, "one visitor, one vote");
+
+    // Reply: the thread's "Reply" link opens its reply page, the thread quoted, the form
+    // filled with where it posts and returns to.
+    let reply_page = format!("/projects/{id}/threads/{thread}/reply");
+    let answer = http.get(url(&reply_page)).send().await?;
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers()["content-type"].to_str()?.starts_with("text/html"));
+    let etag = answer.headers()["etag"].to_str()?.to_owned();
+    let html = answer.text().await?;
+    assert!(html.contains(&format!(r#"<input type="hidden" name="parent_id" value="{thread}">"#)), "{html}");
+    assert!(html.contains(&format!(r#"action="/api/v1/projects/{id}/threads""#)));
+    assert!(html.contains(&format!(r#"name="return_to" value="/projects/{id}/""#)));
+    assert!(html.contains("<p>no script</p>"), "the thread is quoted:\n{html}");
+    let head = http.head(url(&reply_page)).send().await?;
+    assert_eq!((head.status().as_u16(), head.text().await?.len()), (200, 0));
+    let cached = http.get(url(&reply_page)).header("if-none-match", &etag).send().await?;
+    assert_eq!(cached.status(), 304);
+    // A thread of another project, a thread that does not exist, an id that is no number: 404.
+    let other = server.client().propose(&serde_json::json!({"project_name": unique("Other"), "tagline": "t"})).await?;
+    for path in [
+        format!("/projects/{other}/threads/{thread}/reply"),
+        format!("/projects/{id}/threads/999999/reply"),
+        format!("/projects/{id}/threads/x/reply"),
+    ] {
+        let answer = http.get(url(&path)).send().await?;
+        assert_eq!(answer.status(), 404, "{path}");
+        assert!(answer.text().await?.contains("Page not found"), "{path}: the site's 404 page");
+    }
+    let answer = http.post(url(&reply_page)).header("origin", &server.url).form(&[("message", "x")]).send().await?;
+    assert_eq!(answer.status(), 405);
 
     // Reply: back to the page at the new thread.
     let reply = [

@@ -186,6 +186,12 @@ pub fn url_of(key: &PageKey) -> String {
     }
 }
 
+/// Returns the path of a thread's reply page: not a stored page, the Worker renders it from the
+/// thread (`pages::reply`) for browsers without script.
+pub fn reply_path(project_id: i64, thread_id: i64) -> String {
+    format!("/projects/{project_id}/threads/{thread_id}/reply")
+}
+
 /// Returns the URL path of a page's JSON twin, if it has one.
 pub fn json_url_of(key: &PageKey) -> Option<String> {
     match key {

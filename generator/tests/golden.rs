@@ -1,6 +1,7 @@
 //! Golden pages: every page kind rendered from `fixtures/site.json` (a full build) plus a few
-//! hand-made `PageData` cases the fixture is too small to reach (pagers, empty site), compared
-//! byte for byte with the files under `golden/`.
+//! hand-made `PageData` cases the fixture is too small to reach (pagers, empty site), and the
+//! reply page the Worker renders per request, compared byte for byte with the files under
+//! `golden/`.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::collections::BTreeSet;
 
 use common::{fixture, tests_dir, Golden};
 use generator::model::ProjectSummary;
+use generator::pages::reply::{self, ReplyTo};
 use generator::pages::{render, PageData, SiteConfig};
 use generator::site;
 
@@ -85,6 +87,17 @@ fn edge_cases_match_golden_pages() {
 }
 
 #[test]
+fn reply_page_matches_golden() {
+    let snapshot = fixture();
+    let project = snapshot.projects.iter().find(|p| !p.threads.is_empty()).expect("a project with threads");
+    let reply =
+        ReplyTo { project_id: project.project_id, project_name: &project.project_name, thread: &project.threads[0] };
+    let mut golden = Golden::default();
+    golden.check(&tests_dir().join("golden/answers/reply.html"), &reply::render(&site(), &reply).expect("render").body);
+    golden.finish();
+}
+
+#[test]
 fn rendering_is_repeatable() {
     let a = site::build(&site(), &fixture()).expect("build");
     let b = site::build(&site(), &fixture()).expect("build");
@@ -93,7 +106,14 @@ fn rendering_is_repeatable() {
 
 #[test]
 fn internal_links_resolve_to_built_objects() {
-    let pages = site::build(&site(), &fixture()).expect("build");
+    let snapshot = fixture();
+    // Reply pages are answers the Worker renders, not objects: each must name a real thread.
+    let replies: BTreeSet<String> = snapshot
+        .projects
+        .iter()
+        .flat_map(|p| p.threads.iter().map(|t| generator::paths::reply_path(p.project_id, t.thread_id)))
+        .collect();
+    let pages = site::build(&site(), &snapshot).expect("build");
     let keys: BTreeSet<&str> = pages.iter().map(|p| p.key.as_str()).collect();
     for page in pages.iter().filter(|p| p.key.ends_with(".html")) {
         let body = String::from_utf8_lossy(&page.body);
@@ -102,6 +122,10 @@ fn internal_links_resolve_to_built_objects() {
             let path = href.split('#').next().unwrap_or_default();
             if !path.starts_with('/') {
                 continue; // fragments on the same page, or visitors' external links
+            }
+            if path.ends_with("/reply") {
+                assert!(replies.contains(path), "{} links to {href}: no such thread", page.key);
+                continue;
             }
             let key = generator::paths::object_key_for_path(path);
             assert!(keys.contains(key.as_str()), "{} links to {href}: no object {key}", page.key);

@@ -1,6 +1,8 @@
 // crowdfund: progressive enhancement only; every page and every form works without this script.
 //
 // - <time datetime> elements show relative times ("3 hours ago"), the absolute time in the title.
+// - A thread's "Reply" link (which opens the thread's reply page without script) opens the
+//   page's one reply form (<template id="reply-template">) under the thread instead.
 // - Forms marked data-form="propose|tags|thread|vote" are sent to the write API as JSON with
 //   fetch instead of a page load. A refused write shows its error next to the field
 //   (aria-invalid + aria-describedby) and keeps everything typed. Votes count at once and are
@@ -450,6 +452,47 @@
     });
   }
 
+  /* ---------- Replies in place ---------- */
+
+  // Opens (or focuses) the reply form under the thread of a "Reply" link.
+  function openReply(link) {
+    var id = link.getAttribute("data-reply");
+    var template = document.getElementById("reply-template");
+    var footer = link.parentNode;
+    var open = footer.querySelector("form.reply-form");
+    if (open) {
+      open.querySelector("textarea").focus();
+      return;
+    }
+    var form = template.content.querySelector("form").cloneNode(true);
+    form.elements.namedItem("parent_id").value = id;
+    var textarea = form.querySelector("textarea");
+    textarea.id = "reply-" + id;
+    var label = form.querySelector("label");
+    label.htmlFor = textarea.id;
+    label.textContent = "Your reply to #" + id;
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.textContent = "Cancel";
+    cancel.addEventListener("click", function () {
+      form.remove();
+      link.setAttribute("aria-expanded", "false");
+      link.focus();
+    });
+    form.querySelector(".submit").append(" ", cancel);
+    footer.append(form);
+    link.setAttribute("aria-expanded", "true");
+    textarea.focus();
+  }
+
+  function onClick(event) {
+    var link = event.target.closest && event.target.closest("a.reply[data-reply]");
+    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (!document.getElementById("reply-template")) return;
+    event.preventDefault();
+    openReply(link);
+  }
+
   /* ---------- A page reached by the no-script redirect ---------- */
 
   // What the page shows that a write can change, in the shape of its JSON twin.
@@ -525,6 +568,7 @@
       }
     }
     document.addEventListener("submit", onSubmit);
+    document.addEventListener("click", onClick);
     awaitPending();
   }
 

@@ -135,6 +135,38 @@ pub async fn project(db: &D1Database, project_id: i64) -> ApiResult<Option<Proje
     }))
 }
 
+/// Loads a thread with its project's name (one round trip), or `None` when the project has
+/// no such thread.
+pub async fn thread_of_project(
+    db: &D1Database,
+    project_id: i64,
+    thread_id: i64,
+) -> ApiResult<Option<(String, Thread)>> {
+    #[derive(Deserialize)]
+    struct Name {
+        project_name: String,
+    }
+    let results = batch(
+        db,
+        vec![
+            stmt(db, "SELECT project_name FROM projects WHERE project_id = ?1", &[num(project_id)])?,
+            stmt(
+                db,
+                &format!("SELECT {THREAD_COLUMNS} FROM threads WHERE project_id = ?1 AND thread_id = ?2"),
+                &[num(project_id), num(thread_id)],
+            )?,
+        ],
+    )
+    .await
+    .map_err(internal)?;
+    let [name, thread] = results.as_slice() else {
+        return Err(internal("thread_of_project: unexpected batch shape"));
+    };
+    let name = name.results::<Name>().map_err(internal)?.pop();
+    let thread = thread.results::<ThreadRow>().map_err(internal)?.pop();
+    Ok(name.zip(thread).map(|(n, t)| (n.project_name, t.into_thread())))
+}
+
 /// Returns whether a project exists.
 pub async fn project_exists(db: &D1Database, project_id: i64) -> ApiResult<bool> {
     #[derive(Deserialize)]

@@ -82,6 +82,16 @@ fn deployment_page(key: &PageKey) -> Option<PageData> {
     }
 }
 
+/// An HTML answer rendered for this request (a reply page): revalidated like the stored pages,
+/// with an ETag of its bytes.
+pub fn rendered(page: Page, if_none_match: Option<String>, head: bool) -> ApiResult<Response> {
+    let etag = etag_of(&page.body);
+    let body = if head { Vec::new() } else { page.body };
+    let response = respond(200, &page.key, page.content_type, &etag, body, if_none_match.as_deref(), head)?;
+    let _ = response.headers().set(SOURCE_HEADER, "rendered");
+    Ok(response)
+}
+
 /// The generated 404 page with status 404.
 pub fn not_found(site: &SiteConfig, head: bool) -> ApiResult<Response> {
     let page = render(site, &PageData::NotFound).map_err(db::internal)?.into_iter().next().unwrap_or(Page {

@@ -32,8 +32,8 @@ struct DetailHtml<'a> {
     sections: Vec<Section<'a>>,
     /// The page's own path: every form sends it back as `return_to`.
     path: String,
-    /// Where new threads and replies post.
-    threads_action: String,
+    /// `/projects/{id}/threads/`: a thread's reply page is `{reply_base}{thread_id}/reply`.
+    reply_base: String,
     tags_form: EmptyForm,
     thread_form: EmptyForm,
 }
@@ -64,21 +64,22 @@ enum Node<'a> {
     End,
 }
 
-struct ThreadView<'a> {
-    id: i64,
-    anchor: String,
-    kind: &'static str,
-    class: &'static str,
-    message: SafeHtml,
-    up_vote: i64,
-    down_vote: i64,
-    created: When<'a>,
+/// A thread as the page shows it (the reply page shows its parent the same way).
+pub(super) struct ThreadView<'a> {
+    pub id: i64,
+    pub anchor: String,
+    pub kind: &'static str,
+    pub class: &'static str,
+    pub message: SafeHtml,
+    pub up_vote: i64,
+    pub down_vote: i64,
+    pub created: When<'a>,
     /// Set when the reply is shown outside its parent's list (past [`MAX_DEPTH`]).
-    reply_to: Option<i64>,
+    pub reply_to: Option<i64>,
 }
 
 impl<'a> ThreadView<'a> {
-    fn new(t: &'a Thread, reply_to: Option<i64>) -> Self {
+    pub(super) fn new(t: &'a Thread, reply_to: Option<i64>) -> Self {
         let (kind, class) = match t.thread_type {
             ThreadType::Problem => ("Problem", "problem"),
             ThreadType::Solution => ("Solution", "solution"),
@@ -106,6 +107,19 @@ fn anchor(id: i64) -> String {
         s.push('-');
     }
     push_decimal(&mut s, id.unsigned_abs());
+    s
+}
+
+/// `/projects/{id}/threads/`, the start of the project's reply page URLs
+/// ([`reply_path`](crate::paths::reply_path) is the whole path).
+fn reply_base(project_id: i64) -> String {
+    let mut s = String::with_capacity(32);
+    s.push_str("/projects/");
+    if project_id < 0 {
+        s.push('-');
+    }
+    push_decimal(&mut s, project_id.unsigned_abs());
+    s.push_str("/threads/");
     s
 }
 
@@ -207,7 +221,6 @@ pub(super) fn render(site: &SiteConfig, project: &Project) -> Result<Vec<Page>> 
     let key = PageKey::Detail { project_id: project.project_id };
     let forest = Forest::new(&project.threads);
     let path = url_of(&key);
-    let threads_action = project_action(project.project_id, "threads");
     let html = DetailHtml {
         layout: Layout::new(site, project.project_name.clone(), Some(&key)),
         project: ProjectView {
@@ -221,8 +234,8 @@ pub(super) fn render(site: &SiteConfig, project: &Project) -> Result<Vec<Page>> 
             .map(|kind| forest.section(kind))
             .collect(),
         tags_form: EmptyForm::new(project_action(project.project_id, "tags"), path.clone()),
-        thread_form: EmptyForm::new(threads_action.clone(), path.clone()),
-        threads_action,
+        thread_form: EmptyForm::new(project_action(project.project_id, "threads"), path.clone()),
+        reply_base: reply_base(project.project_id),
         path,
     };
     // The page is mostly its threads: sized up front, it is written once instead of being
@@ -355,6 +368,13 @@ mod tests {
     fn anchors_match_format() {
         for id in [0, 7, 123_456, -5, i64::MAX, i64::MIN] {
             assert_eq!(anchor(id), format!("thread-{id}"));
+        }
+    }
+
+    #[test]
+    fn reply_links_match_reply_paths() {
+        for id in [0, 7, 123_456, -5, i64::MAX, i64::MIN] {
+            assert_eq!(format!("{}{}/reply", reply_base(id), 9), crate::paths::reply_path(id, 9));
         }
     }
 

@@ -86,7 +86,7 @@ pub fn render(site: &SiteConfig, form: &FormError) -> Result<Page> {
     };
     let found = form.field.as_deref().and_then(|f| control(&form.kind, f));
     let html = FormErrorHtml {
-        layout: Layout::new(site, "Please check the form".into(), None),
+        layout: Layout::new(site, "Please check the form".into(), None).noindex(),
         form,
         heading,
         label: found.map(|(label, _)| label),

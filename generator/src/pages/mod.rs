@@ -14,6 +14,7 @@ mod feed;
 pub mod form_error;
 mod listing;
 mod misc;
+pub mod reply;
 mod sitemap;
 mod tag;
 mod view;

@@ -22,6 +22,8 @@ pub(super) struct Layout<'a> {
     pub feed: String,
     pub style: String,
     pub script: String,
+    /// Asks search engines not to index the page (answers rendered per request).
+    pub noindex: bool,
 }
 
 impl<'a> Layout<'a> {
@@ -36,7 +38,13 @@ impl<'a> Layout<'a> {
             feed: url_of(&PageKey::Feed),
             style: url_of(&PageKey::Stylesheet),
             script: url_of(&PageKey::Script),
+            noindex: false,
         }
+    }
+
+    /// The same layout, with search engines asked not to index the page.
+    pub fn noindex(self) -> Self {
+        Layout { noindex: true, ..self }
     }
 }
 

@@ -5,8 +5,9 @@
 //! Write API (versioned): `POST /api/v1/projects`, `PUT|PATCH|POST /api/v1/projects/{id}/tags`,
 //! `GET|POST /api/v1/projects/{id}/threads`, `POST /api/v1/threads/{id}/vote`,
 //! `POST /api/v1/voters`, `GET /api/v1/health`, admin export, import and rebuilds; the spec's
-//! literal `POST /projects/propose` and `PUT /projects/tags` too. Every other GET/HEAD is a
-//! page (`serve`). data/openapi.yaml documents all of it (a test reads the arms below).
+//! literal `POST /projects/propose` and `PUT /projects/tags` too. A thread's reply page
+//! (`GET /projects/{id}/threads/{id}/reply`) is rendered per request; every other GET/HEAD is
+//! a published page (`serve`). data/openapi.yaml documents all of it (a test reads the arms below).
 
 mod admin;
 mod auth;
@@ -141,6 +142,9 @@ async fn route(req: Request, env: &Env, figures: &mut Figures) -> ApiResult<Resp
         (["api", "v1", "admin", "rebuilds", id], Method::Get) => admin::rebuild_progress(&mut c, id).await,
         (["api", "v1", "admin", "rebuilds", _], _) => Err(allow("GET")),
         (["favicon.ico"], Method::Get | Method::Head) => pages::favicon(&mut c),
+        (["projects", project, "threads", thread, "reply"], Method::Get | Method::Head) => {
+            pages::reply(&mut c, project, thread).await
+        }
         (_, Method::Get | Method::Head) => pages::page(&mut c).await,
         _ => Err(crate::serve::method_not_allowed(&method)),
     }

@@ -1,6 +1,8 @@
-//! GET and HEAD of everything that is not the API: the published pages (`serve`).
+//! GET and HEAD of everything that is not the API: the published pages (`serve`) and the
+//! reply pages rendered per request.
 
-use worker::Response;
+use generator::pages::reply::{self, ReplyTo};
+use worker::{Method, Response};
 
 use super::request::{header, percent_decode};
 use super::Call;
@@ -23,4 +25,21 @@ pub fn favicon(c: &mut Call<'_>) -> ApiResult<Response> {
     let response = Response::empty().map_err(db::internal)?.with_status(204);
     let _ = response.headers().set("cache-control", "public, max-age=86400");
     Ok(response)
+}
+
+/// A thread's reply form on a page of its own, what its "Reply" link opens without script;
+/// the generated 404 page when the project has no such thread.
+pub async fn reply(c: &mut Call<'_>, project_id: &str, thread_id: &str) -> ApiResult<Response> {
+    c.figures.route = "reply_form";
+    let head = c.method == Method::Head;
+    let (Ok(project_id), Ok(thread_id)) = (project_id.parse::<i64>(), thread_id.parse::<i64>()) else {
+        return serve::not_found(&c.config.site, head);
+    };
+    c.figures.round_trips += 1;
+    let Some((project_name, thread)) = db::thread_of_project(&c.db, project_id, thread_id).await? else {
+        return serve::not_found(&c.config.site, head);
+    };
+    let page = reply::render(&c.config.site, &ReplyTo { project_id, project_name: &project_name, thread: &thread })
+        .map_err(db::internal)?;
+    serve::rendered(page, header(&c.req, "if-none-match"), head)
 }

@@ -40,7 +40,7 @@ migrate: .dev.vars
 	@$(WRANGLER) d1 migrations apply crowdfund --local --persist-to $(STATE) > /dev/null
 
 unit:
-	cargo test --workspace --exclude crowdfund-e2e
+	cargo test --workspace --exclude crowdfund-e2e --features crowdfund-generator/cli
 
 e2e: worker-bundle cli .dev.vars
 	cargo test -p crowdfund-e2e -- --test-threads=2

@@ -2,20 +2,22 @@
 //! (`--input`) or from a running instance's data (`--from`), rendered on every core.
 //!
 //! Large snapshots are the point (100k projects, ~240 MB of JSON, ~210k files), so the build
-//! hands pages to the render threads in small batches (a descheduled thread does not hold up
-//! the end of the build), creates each output directory once, and renders each detail page
-//! from its project rather than from a copy.
+//! renders detail pages while the snapshot is still being parsed (see [`write_site`]), hands
+//! pages to the render threads in small batches (a descheduled thread does not hold up the
+//! end of the build), creates each output directory once, and renders each detail page from
+//! its project rather than from a copy.
 //! `docs/BENCHMARKS.md` has the figures.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::{Mutex, PoisonError};
 
 use anyhow::{bail, Context, Result};
-use generator::model::{Project, Snapshot};
-use generator::paths::PageKey;
+use generator::model::Project;
+use generator::paths::{object_keys_of, PageKey};
 use generator::site::SiteIndex;
 use generator::{render, Page, PageData, SiteConfig};
 
@@ -42,46 +44,121 @@ pub struct Args {
 
 pub async fn run(args: Args) -> Result<()> {
     let start = std::time::Instant::now();
-    let (site, projects) = match (&args.input, &args.from) {
+    let stats = match (&args.input, &args.from) {
         (Some(path), None) => {
             let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            // One serde pass on this thread. Parsing on several threads was slower: a spawned
-            // thread's glibc arena grows its heap by one `mprotect` per allocation that
-            // overflows it, ~60k of them for 100k projects.
-            let snapshot: Snapshot =
-                serde_json::from_slice(&text).with_context(|| format!("parsing {}", path.display()))?;
-            (SiteConfig::default(), snapshot.projects)
+            let site = SiteConfig {
+                base_url: args.base_url.unwrap_or_else(|| SiteConfig::default().base_url),
+                ..SiteConfig::default()
+            };
+            // The closure owns the text: it is freed as soon as it is parsed.
+            write_site(&site, &args.out, move |emit| {
+                parse_projects(&text, emit).with_context(|| format!("parsing {}", path.display()))
+            })?
         }
         (None, Some(url)) => {
             let instance = Instance::new(url)?;
             let (site, snapshot) =
                 client::export(&instance, &client::admin_token(args.admin_token.as_deref())?).await?;
-            (site, snapshot.projects)
+            let site = SiteConfig { base_url: args.base_url.unwrap_or(site.base_url), ..site };
+            write_site(&site, &args.out, |emit| {
+                snapshot.projects.into_iter().for_each(emit);
+                Ok(())
+            })?
         }
         _ => bail!("give exactly one of --input FILE or --from URL"),
     };
-    let site = SiteConfig { base_url: args.base_url.unwrap_or(site.base_url), ..site };
-    let count = projects.len();
-    let index = SiteIndex::from_projects(projects);
-    let written = write_site(&site, index, &args.out)?;
     eprintln!(
-        "build: {count} projects, {written} files in {:.2} s into {}",
+        "build: {} projects, {} files in {:.2} s into {}",
+        stats.projects,
+        stats.files,
         start.elapsed().as_secs_f64(),
         args.out.display()
     );
     Ok(())
 }
 
-/// Renders every page of the index into `out`, on all cores; returns the number of files.
+/// What a build wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Built {
+    pub projects: usize,
+    pub files: usize,
+}
+
+/// Parses a snapshot (`{"projects": [...]}`, other keys ignored), handing each project to
+/// `emit` as soon as it is read, so rendering starts while the rest is still being parsed.
+fn parse_projects(text: &[u8], emit: &mut dyn FnMut(Project)) -> Result<()> {
+    let mut json = serde_json::Deserializer::from_slice(text);
+    serde::de::DeserializeSeed::deserialize(snapshot_stream::Top(emit), &mut json)?;
+    json.end()?;
+    Ok(())
+}
+
+/// Renders the whole site into `out`, on all cores, from the projects `source` emits (each
+/// project once, or again to replace it: the last one wins, as in [`SiteIndex::upsert`]).
 ///
-/// Pages gathered from the index (listings, tags, feed, ...) go first; then the index is taken
-/// apart and each detail page is rendered from its project as is, instead of from a copy.
-pub fn write_site(site: &SiteConfig, index: SiteIndex, out: &Path) -> Result<usize> {
-    /// Pages a thread takes at a time: small enough to balance, large enough not to contend.
+/// Detail pages need only their project, so they are rendered while `source` is still
+/// producing (parsing, at 100k projects, is a fifth of a build): this thread runs `source`
+/// while the others render, then renders too. The pages gathered from the whole index
+/// (listings, tags, feed, sitemaps, ...) follow once every project is in.
+pub fn write_site(
+    site: &SiteConfig,
+    out: &Path,
+    source: impl FnOnce(&mut dyn FnMut(Project)) -> Result<()>,
+) -> Result<Built> {
+    /// Projects handed to a render thread at a time: small enough to balance, large enough
+    /// not to contend.
     const BATCH: usize = 64;
-    let keys: Vec<PageKey> = index.all_keys();
-    let writer = Writer::new(out, keys.len())?;
-    let gathered: Vec<&PageKey> = keys.iter().filter(|k| !matches!(k, PageKey::Detail { .. })).collect();
+    let writer = Writer::new(out)?;
+    // Unbounded: every project is kept until the index is built anyway, and a bound would
+    // make the parser wait for the renderers instead of finishing and joining them.
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<Numbered>>();
+    let rx = Mutex::new(rx);
+    let mut seen = HashSet::new();
+    let mut replaced = BTreeSet::new();
+    let mut emitted = 0;
+    let (parsed, rendered) = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..writer.threads).map(|_| scope.spawn(|| writer.render_details(site, &rx))).collect();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut emit = |project: Project| {
+            if !seen.insert(project.project_id) {
+                replaced.insert(project.project_id);
+            }
+            batch.push((emitted, project));
+            emitted += 1;
+            if batch.len() == BATCH {
+                // The receiver lives as long as this scope: sending cannot fail.
+                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+        };
+        let parsed = source(&mut emit);
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let mut rendered = vec![writer.render_details(site, &rx)];
+        for helper in helpers {
+            rendered.push(helper.join().map_err(|_| anyhow::anyhow!("a render thread panicked"))?);
+        }
+        anyhow::Ok((parsed, rendered))
+    })?;
+    parsed?;
+    let mut projects = Vec::with_capacity(seen.len());
+    for part in rendered {
+        projects.extend(part?);
+    }
+    // Back into input order, so the last of two projects with one id wins, as in the index;
+    // such a project's page was rendered from both, in any order, so it is rendered again.
+    if !replaced.is_empty() {
+        projects.sort_by_key(|(at, _)| *at);
+    }
+    let count = seen.len();
+    let index = SiteIndex::from_projects(projects.into_iter().map(|(_, p)| p));
+    let gathered: Vec<PageKey> = index
+        .all_keys()
+        .into_iter()
+        .filter(|k| !matches!(k, PageKey::Detail { project_id } if !replaced.contains(project_id)))
+        .collect();
     let next = AtomicUsize::new(0);
     writer.on_threads(|dirs| loop {
         let first = next.fetch_add(BATCH, Ordering::Relaxed);
@@ -92,28 +169,21 @@ pub fn write_site(site: &SiteConfig, index: SiteIndex, out: &Path) -> Result<usi
             writer.write(dirs, render(site, &index.page_data(key))?)?;
         }
     })?;
-    let projects = Mutex::new(index.into_projects());
-    writer.on_threads(|dirs| loop {
-        let batch: Vec<Project> =
-            projects.lock().unwrap_or_else(PoisonError::into_inner).by_ref().take(BATCH).collect();
-        if batch.is_empty() {
-            return Ok(());
-        }
-        for project in batch {
-            writer.write(dirs, render(site, &PageData::Detail { project })?)?;
-        }
-    })?;
     if writer.progress {
         eprintln!();
     }
-    Ok(writer.files.into_inner())
+    // A replaced project's page was written once per copy, and once more above.
+    let rewrites = (emitted - count + replaced.len()) * object_keys_of(&PageKey::Detail { project_id: 0 }).len();
+    Ok(Built { projects: count, files: writer.files.into_inner() - rewrites })
 }
+
+/// A project and its position in the input.
+type Numbered = (usize, Project);
 
 /// Writes pages under the output directory from several threads, counting them.
 struct Writer<'a> {
     out: &'a Path,
     threads: usize,
-    total: usize,
     done: AtomicUsize,
     files: AtomicUsize,
     progress: bool,
@@ -123,12 +193,11 @@ struct Writer<'a> {
 type Dirs = HashSet<String>;
 
 impl<'a> Writer<'a> {
-    fn new(out: &'a Path, total: usize) -> Result<Self> {
+    fn new(out: &'a Path) -> Result<Self> {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         Ok(Writer {
             out,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            total,
             done: AtomicUsize::new(0),
             files: AtomicUsize::new(0),
             progress: std::io::stderr().is_terminal(),
@@ -146,6 +215,32 @@ impl<'a> Writer<'a> {
         })
     }
 
+    /// Renders the detail page of every project received until the sender is gone; returns
+    /// the projects, to be indexed. After an error it stops rendering but keeps receiving
+    /// (and dropping) what is sent.
+    fn render_details(&self, site: &SiteConfig, projects: &Mutex<Receiver<Vec<Numbered>>>) -> Result<Vec<Numbered>> {
+        let mut dirs = Dirs::new();
+        let mut kept = Vec::new();
+        let mut failed = None;
+        loop {
+            let Ok(batch) = projects.lock().unwrap_or_else(PoisonError::into_inner).recv() else { break };
+            if failed.is_some() {
+                continue;
+            }
+            for (at, project) in batch {
+                let data = PageData::Detail { project };
+                if let Err(e) = render(site, &data).map_err(anyhow::Error::from).and_then(|p| self.write(&mut dirs, p))
+                {
+                    failed = Some(e);
+                    break;
+                }
+                let PageData::Detail { project } = data else { unreachable!("built above") };
+                kept.push((at, project));
+            }
+        }
+        failed.map_or(Ok(kept), Err)
+    }
+
     /// Writes one page's objects.
     fn write(&self, dirs: &mut Dirs, pages: Vec<Page>) -> Result<()> {
         for page in pages {
@@ -161,9 +256,165 @@ impl<'a> Writer<'a> {
             self.files.fetch_add(1, Ordering::Relaxed);
         }
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.progress && (n.is_multiple_of(1000) || n == self.total) {
-            eprint!("\rbuild: {n}/{} pages", self.total);
+        if self.progress && n.is_multiple_of(1000) {
+            eprint!("\rbuild: {n} pages");
         }
         Ok(())
+    }
+}
+
+/// A streaming reader of the snapshot format: serde visitors that hand each project over as
+/// soon as it is parsed instead of collecting a `Vec<Project>`.
+mod snapshot_stream {
+    use std::fmt;
+
+    use generator::model::Project;
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::Deserializer;
+
+    /// The top-level object: `projects` streamed, other keys ignored, `projects` required.
+    pub struct Top<'a>(pub &'a mut dyn FnMut(Project));
+
+    impl<'de> DeserializeSeed<'de> for Top<'_> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Top<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a snapshot object with a `projects` array")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut found = false;
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "projects" && !found {
+                    map.next_value_seed(Projects(&mut *self.0))?;
+                    found = true;
+                } else if key == "projects" {
+                    return Err(serde::de::Error::duplicate_field("projects"));
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            if found {
+                Ok(())
+            } else {
+                Err(serde::de::Error::missing_field("projects"))
+            }
+        }
+    }
+
+    /// The `projects` array, each element handed over as it is read.
+    struct Projects<'a>(&'a mut dyn FnMut(Project));
+
+    impl<'de> DeserializeSeed<'de> for Projects<'_> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Projects<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of projects")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(project) = seq.next_element::<Project>()? {
+                (self.0)(project);
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use generator::model::{Snapshot, Thread, ThreadType};
+
+    fn project(id: i64, name: &str, tags: &[&str]) -> Project {
+        Project {
+            project_id: id,
+            project_name: name.into(),
+            tagline: format!("tagline of {name}"),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            created_at: "2026-01-02T03:04:05Z".into(),
+            threads: vec![Thread {
+                thread_id: id * 10,
+                project_id: id,
+                parent_id: None,
+                thread_type: ThreadType::Problem,
+                message: format!("*{name}*"),
+                up_vote: 1,
+                down_vote: 0,
+                created_at: "2026-01-02T03:04:05Z".into(),
+            }],
+        }
+    }
+
+    /// Builds `projects` with the CLI's writer and with the library's `site::build`, and
+    /// asserts the directory holds exactly the library's pages.
+    fn assert_same_as_library(projects: Vec<Project>) {
+        let site = SiteConfig::default();
+        let expected = generator::site::build(&site, &Snapshot { projects: projects.clone() }).expect("library build");
+        let out = std::env::temp_dir().join(format!("crowdfund-build-test-{}-{}", std::process::id(), projects.len()));
+        let _ = std::fs::remove_dir_all(&out);
+        let built = write_site(&site, &out, |emit| {
+            projects.into_iter().for_each(emit);
+            Ok(())
+        })
+        .expect("write_site");
+        assert_eq!(built.files, expected.len());
+        for page in &expected {
+            let written = std::fs::read(out.join(&page.key)).unwrap_or_else(|e| panic!("{}: {e}", page.key));
+            assert!(written == page.body, "{} differs from the library's page", page.key);
+        }
+        std::fs::remove_dir_all(&out).expect("clean up");
+    }
+
+    #[test]
+    fn the_streamed_build_writes_the_library_build() {
+        // More than one batch, tags shared and not, ids out of order.
+        let tags = [&["solar"][..], &["solar", "water"], &[], &["Water", "solar", "solar"]];
+        let projects = (1..=300).rev().map(|id| project(id, &format!("P{id}"), tags[id as usize % 4])).collect();
+        assert_same_as_library(projects);
+    }
+
+    #[test]
+    fn the_last_of_two_projects_with_one_id_wins() {
+        let mut projects: Vec<Project> = (1..=200).map(|id| project(id, &format!("P{id}"), &["a"])).collect();
+        projects.push(project(7, "Seven again", &["b"]));
+        projects.push(project(150, "150 again", &[]));
+        projects.push(project(7, "Seven, last", &["c"]));
+        assert_same_as_library(projects);
+    }
+
+    #[test]
+    fn the_snapshot_stream_reads_what_serde_reads() {
+        let text = br#"{"version": 2, "projects": [{"project_id": 2, "project_name": "n", "tagline": "t",
+            "tags": ["x"], "created_at": "2026-01-02T03:04:05Z"}], "extra": {"a": [1]}}"#;
+        let mut got = Vec::new();
+        parse_projects(text, &mut |p| got.push(p)).expect("parse");
+        let expected: Snapshot = serde_json::from_slice(text).expect("serde");
+        assert_eq!(got, expected.projects);
+        for bad in [
+            &br#"{"project": []}"#[..],
+            br#"{"projects": [], "projects": []}"#,
+            br#"[]"#,
+            br#"{"projects": [1]}"#,
+            br#"{"projects": []} x"#,
+        ] {
+            assert!(parse_projects(bad, &mut |_| {}).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -63,11 +63,38 @@ impl SiteIndex {
         self.projects.insert(project.project_id, project);
     }
 
+    /// Inserts or replaces a project as the pages gathered from many projects show it
+    /// (listings, tags, feed, sitemaps): without its threads. An index built only this way
+    /// answers [`page_data`](Self::page_data) for the [`gathered_keys`](Self::gathered_keys),
+    /// not for detail pages; a full build renders those from each project as it is read.
+    pub fn upsert_summary(&mut self, summary: ProjectSummary) {
+        let ProjectSummary { project_id, project_name, tagline, tags, created_at } = summary;
+        self.upsert(Project { project_id, project_name, tagline, tags, created_at, threads: Vec::new() });
+    }
+
+    /// Every page but the detail pages: the site-wide ones and those gathered from many
+    /// projects.
+    pub fn gathered_keys(&self) -> Vec<PageKey> {
+        let mut keys = self.all_keys();
+        keys.retain(|k| !matches!(k, PageKey::Detail { .. }));
+        keys
+    }
+
     /// Takes the projects out, in id order and canonical order, each exactly as
     /// `page_data(&PageKey::Detail { .. })` would show it: a full build renders the detail
     /// pages from these without copying every project.
     pub fn into_projects(self) -> impl Iterator<Item = Project> {
         self.projects.into_values()
+    }
+
+    /// How many projects the index holds.
+    pub fn len(&self) -> usize {
+        self.projects.len()
+    }
+
+    /// Whether the index holds no project.
+    pub fn is_empty(&self) -> bool {
+        self.projects.is_empty()
     }
 
     /// Returns a project by id.

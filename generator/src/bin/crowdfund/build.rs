@@ -8,7 +8,7 @@
 //! its project rather than from a copy.
 //! `docs/BENCHMARKS.md` has the figures.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,7 +16,7 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Mutex, PoisonError};
 
 use anyhow::{bail, Context, Result};
-use generator::model::Project;
+use generator::model::{Project, ProjectSummary};
 use generator::paths::{object_keys_of, PageKey};
 use generator::site::SiteIndex;
 use generator::{render, Page, PageData, SiteConfig};
@@ -98,9 +98,10 @@ fn parse_projects(text: &[u8], emit: &mut dyn FnMut(Project)) -> Result<()> {
 /// project once, or again to replace it: the last one wins, as in [`SiteIndex::upsert`]).
 ///
 /// Detail pages need only their project, so they are rendered while `source` is still
-/// producing (parsing, at 100k projects, is a fifth of a build): this thread runs `source`
-/// while the others render, then renders too. The pages gathered from the whole index
-/// (listings, tags, feed, sitemaps, ...) follow once every project is in.
+/// producing (parsing is a fifth of a build), and each project is dropped once its page is
+/// written. This thread runs `source` while the others render, keeping only what the other
+/// pages show of each project (a [`SiteIndex`] of summaries); then it renders those pages
+/// (listings, tags, feed, sitemaps, ...) and joins the others on the detail pages left.
 pub fn write_site(
     site: &SiteConfig,
     out: &Path,
@@ -110,22 +111,25 @@ pub fn write_site(
     /// not to contend.
     const BATCH: usize = 64;
     let writer = Writer::new(out)?;
-    // Unbounded: every project is kept until the index is built anyway, and a bound would
-    // make the parser wait for the renderers instead of finishing and joining them.
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<Numbered>>();
+    // Unbounded: a bound would make the parser wait for the renderers instead of finishing
+    // and joining them (at most the snapshot's projects are queued, as a Vec would hold).
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<Project>>();
     let rx = Mutex::new(rx);
-    let mut seen = HashSet::new();
-    let mut replaced = BTreeSet::new();
+    let mut index = SiteIndex::default();
     let mut emitted = 0;
-    let (parsed, rendered) = std::thread::scope(|scope| {
+    // The last copy of each project given more than once: its page is rendered again at the
+    // end, after every copy's.
+    let mut replacements = BTreeMap::new();
+    std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..writer.threads).map(|_| scope.spawn(|| writer.render_details(site, &rx))).collect();
         let mut batch = Vec::with_capacity(BATCH);
         let mut emit = |project: Project| {
-            if !seen.insert(project.project_id) {
-                replaced.insert(project.project_id);
-            }
-            batch.push((emitted, project));
             emitted += 1;
+            if index.project(project.project_id).is_some() {
+                replacements.insert(project.project_id, project.clone());
+            }
+            index.upsert_summary(ProjectSummary::from(&project));
+            batch.push(project);
             if batch.len() == BATCH {
                 // The receiver lives as long as this scope: sending cannot fail.
                 let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
@@ -136,49 +140,34 @@ pub fn write_site(
             let _ = tx.send(batch);
         }
         drop(tx);
-        let mut rendered = vec![writer.render_details(site, &rx)];
+        let mut results = vec![parsed];
+        if results[0].is_ok() {
+            let mut dirs = Dirs::new();
+            results.push(
+                index
+                    .gathered_keys()
+                    .iter()
+                    .try_for_each(|key| writer.write(&mut dirs, render(site, &index.page_data(key))?)),
+            );
+        }
+        results.push(writer.render_details(site, &rx));
         for helper in helpers {
-            rendered.push(helper.join().map_err(|_| anyhow::anyhow!("a render thread panicked"))?);
+            results.push(helper.join().map_err(|_| anyhow::anyhow!("a render thread panicked"))?);
         }
-        anyhow::Ok((parsed, rendered))
+        results.into_iter().collect::<Result<()>>()
     })?;
-    parsed?;
-    let mut projects = Vec::with_capacity(seen.len());
-    for part in rendered {
-        projects.extend(part?);
+    let mut dirs = Dirs::new();
+    for project in replacements.values().cloned() {
+        writer.write(&mut dirs, render(site, &PageData::Detail { project })?)?;
     }
-    // Back into input order, so the last of two projects with one id wins, as in the index;
-    // such a project's page was rendered from both, in any order, so it is rendered again.
-    if !replaced.is_empty() {
-        projects.sort_by_key(|(at, _)| *at);
-    }
-    let count = seen.len();
-    let index = SiteIndex::from_projects(projects.into_iter().map(|(_, p)| p));
-    let gathered: Vec<PageKey> = index
-        .all_keys()
-        .into_iter()
-        .filter(|k| !matches!(k, PageKey::Detail { project_id } if !replaced.contains(project_id)))
-        .collect();
-    let next = AtomicUsize::new(0);
-    writer.on_threads(|dirs| loop {
-        let first = next.fetch_add(BATCH, Ordering::Relaxed);
-        let Some(batch) = gathered.get(first..(first + BATCH).min(gathered.len())).filter(|b| !b.is_empty()) else {
-            return Ok(());
-        };
-        for key in batch {
-            writer.write(dirs, render(site, &index.page_data(key))?)?;
-        }
-    })?;
     if writer.progress {
         eprintln!();
     }
     // A replaced project's page was written once per copy, and once more above.
-    let rewrites = (emitted - count + replaced.len()) * object_keys_of(&PageKey::Detail { project_id: 0 }).len();
+    let count = index.len();
+    let rewrites = (emitted + replacements.len() - count) * object_keys_of(&PageKey::Detail { project_id: 0 }).len();
     Ok(Built { projects: count, files: writer.files.into_inner() - rewrites })
 }
-
-/// A project and its position in the input.
-type Numbered = (usize, Project);
 
 /// Writes pages under the output directory from several threads, counting them.
 struct Writer<'a> {
@@ -204,41 +193,27 @@ impl<'a> Writer<'a> {
         })
     }
 
-    /// Runs `work` on every core until each returns; the first error wins.
-    fn on_threads(&self, work: impl Fn(&mut Dirs) -> Result<()> + Sync) -> Result<()> {
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..self.threads).map(|_| scope.spawn(|| work(&mut Dirs::new()))).collect();
-            for w in workers {
-                w.join().map_err(|_| anyhow::anyhow!("a render thread panicked"))??;
-            }
-            Ok(())
-        })
-    }
-
-    /// Renders the detail page of every project received until the sender is gone; returns
-    /// the projects, to be indexed. After an error it stops rendering but keeps receiving
-    /// (and dropping) what is sent.
-    fn render_details(&self, site: &SiteConfig, projects: &Mutex<Receiver<Vec<Numbered>>>) -> Result<Vec<Numbered>> {
+    /// Renders the detail page of every project received until the sender is gone. After an
+    /// error it stops rendering but keeps receiving (and dropping) what is sent.
+    fn render_details(&self, site: &SiteConfig, projects: &Mutex<Receiver<Vec<Project>>>) -> Result<()> {
         let mut dirs = Dirs::new();
-        let mut kept = Vec::new();
         let mut failed = None;
         loop {
             let Ok(batch) = projects.lock().unwrap_or_else(PoisonError::into_inner).recv() else { break };
             if failed.is_some() {
                 continue;
             }
-            for (at, project) in batch {
-                let data = PageData::Detail { project };
-                if let Err(e) = render(site, &data).map_err(anyhow::Error::from).and_then(|p| self.write(&mut dirs, p))
+            for project in batch {
+                if let Err(e) = render(site, &PageData::Detail { project })
+                    .map_err(anyhow::Error::from)
+                    .and_then(|p| self.write(&mut dirs, p))
                 {
                     failed = Some(e);
                     break;
                 }
-                let PageData::Detail { project } = data else { unreachable!("built above") };
-                kept.push((at, project));
             }
         }
-        failed.map_or(Ok(kept), Err)
+        failed.map_or(Ok(()), Err)
     }
 
     /// Writes one page's objects.

@@ -110,6 +110,15 @@ async fn plan(db: &D1Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<S
                 .collect();
             buckets.sort();
             buckets.dedup();
+            // The listing page and sitemap chunk of the previous step's last project were
+            // rendered whole by that step: a chunk spans ten steps, and would be ten times.
+            if *after > 0 {
+                let done = [
+                    PageKey::Listing { page: listing_page_of(*after) },
+                    PageKey::Sitemap { chunk: sitemap_chunk_of(*after) },
+                ];
+                buckets.retain(|k| !done.contains(k));
+            }
             keys.extend(buckets);
             let next = match ids.last() {
                 Some(last) if ids.len() as i64 == PROJECTS_PER_STEP => Step::Projects { after: last.project_id },

@@ -12,6 +12,7 @@ use generator::SiteConfig;
 use crate::db::{self, num, stmt, text};
 use crate::error::{ApiError, ApiResult};
 use crate::publish;
+use crate::serve;
 
 /// Projects per step.
 const PROJECTS_PER_STEP: i64 = 100;
@@ -144,7 +145,10 @@ async fn plan(db: &D1Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<S
             };
             Ok((keys, Some(next)))
         }
-        Step::Site => Ok((SITE_WIDE_PAGES.to_vec(), None)),
+        // Pages served from the code (stylesheet, script, robots.txt, 404) are not stored.
+        Step::Site => {
+            Ok((SITE_WIDE_PAGES.iter().filter(|k| serve::deployment_page(k).is_none()).cloned().collect(), None))
+        }
     }
 }
 

@@ -39,11 +39,7 @@ pub async fn page(
     // come from the code itself, so a deploy updates them without a rebuild.
     if let Some(data) = key.as_ref().and_then(deployment_page) {
         if let Some(page) = render(site, &data).map_err(db::internal)?.into_iter().find(|p| p.key == object_key) {
-            let etag = etag_of(&page.body);
-            let response =
-                respond(200, &object_key, page.content_type, &etag, page.body, if_none_match.as_deref(), head)?;
-            let _ = response.headers().set(SOURCE_HEADER, "deployment");
-            return Ok(response);
+            return rendered(page, "deployment", if_none_match, head);
         }
     }
     if let Some(object) = bucket.get(object_key.as_str()).execute().await.map_err(db::internal)? {
@@ -61,18 +57,15 @@ pub async fn page(
     if let Some(key) = key {
         let pages = render(site, &page_data::gather(db, &key).await?).map_err(db::internal)?;
         if let Some(page) = pages.into_iter().find(|p| p.key == object_key) {
-            let etag = etag_of(&page.body);
-            let response =
-                respond(200, &object_key, page.content_type, &etag, page.body, if_none_match.as_deref(), head)?;
-            let _ = response.headers().set(SOURCE_HEADER, "rendered");
-            return Ok(response);
+            return rendered(page, "rendered", if_none_match, head);
         }
     }
     not_found(site, head)
 }
 
-/// The data of a page that depends only on the deployment, or `None` for a data page.
-fn deployment_page(key: &PageKey) -> Option<PageData> {
+/// The data of a page that depends only on the deployment, or `None` for a data page. Such
+/// pages are always answered from the code, never from the page store.
+pub fn deployment_page(key: &PageKey) -> Option<PageData> {
     match key {
         PageKey::Robots => Some(PageData::Robots),
         PageKey::NotFound => Some(PageData::NotFound),
@@ -82,13 +75,12 @@ fn deployment_page(key: &PageKey) -> Option<PageData> {
     }
 }
 
-/// An HTML answer rendered for this request (a reply page): revalidated like the stored pages,
-/// with an ETag of its bytes.
-pub fn rendered(page: Page, if_none_match: Option<String>, head: bool) -> ApiResult<Response> {
+/// A page rendered for this request (`source`: "deployment" for the code's own pages,
+/// "rendered" for data pages): revalidated like the stored pages, with an ETag of its bytes.
+pub fn rendered(page: Page, source: &str, if_none_match: Option<String>, head: bool) -> ApiResult<Response> {
     let etag = etag_of(&page.body);
-    let body = if head { Vec::new() } else { page.body };
-    let response = respond(200, &page.key, page.content_type, &etag, body, if_none_match.as_deref(), head)?;
-    let _ = response.headers().set(SOURCE_HEADER, "rendered");
+    let response = respond(200, &page.key, page.content_type, &etag, page.body, if_none_match.as_deref(), head)?;
+    let _ = response.headers().set(SOURCE_HEADER, source);
     Ok(response)
 }
 
@@ -99,8 +91,7 @@ pub fn not_found(site: &SiteConfig, head: bool) -> ApiResult<Response> {
         content_type: "text/plain; charset=utf-8",
         body: b"not found".to_vec(),
     });
-    let body = if head { Vec::new() } else { page.body };
-    respond(404, &page.key, page.content_type, "", body, None, head)
+    respond(404, &page.key, page.content_type, "", page.body, None, head)
 }
 
 fn respond(

@@ -41,5 +41,5 @@ pub async fn reply(c: &mut Call<'_>, project_id: &str, thread_id: &str) -> ApiRe
     };
     let page = reply::render(&c.config.site, &ReplyTo { project_id, project_name: &project_name, thread: &thread })
         .map_err(db::internal)?;
-    serve::rendered(page, header(&c.req, "if-none-match"), head)
+    serve::rendered(page, "rendered", header(&c.req, "if-none-match"), head)
 }

@@ -68,7 +68,10 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
     let path = req.path();
     let mut figures = Figures::default();
     let origin = req.headers().get("origin").ok().flatten();
-    let response = match route(req, &env, &mut figures).await {
+    let config = Config::from_env(&env);
+    let allowed_origins = config.allowed_origins.clone();
+    let site = config.site.clone();
+    let response = match route(req, &env, config, &mut figures).await {
         Ok(response) => response,
         Err(e) => {
             if let ApiError::Internal(cause) = &e {
@@ -78,13 +81,13 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
                 );
             }
             match &figures.form {
-                Some(submission) => respond::form_error(&env, submission, &e),
+                Some(submission) => respond::form_error(&site, submission, &e),
                 None => respond::error(&e),
             }
         }
     };
     let preflight = method == Method::Options;
-    for (name, value) in cors::headers_for(origin.as_deref(), &Config::from_env(&env).allowed_origins, preflight) {
+    for (name, value) in cors::headers_for(origin.as_deref(), &allowed_origins, preflight) {
         let _ = response.headers().set(name, &value);
     }
     worker::console_log!(
@@ -96,8 +99,7 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
     response
 }
 
-async fn route(req: Request, env: &Env, figures: &mut Figures) -> ApiResult<Response> {
-    let config = Config::from_env(env);
+async fn route(req: Request, env: &Env, config: Config, figures: &mut Figures) -> ApiResult<Response> {
     figures.drop_message =
         config.test_hooks && req.headers().get("x-test-drop-message").ok().flatten().as_deref() == Some("1");
     let method = req.method();

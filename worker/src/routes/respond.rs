@@ -2,11 +2,12 @@
 //! (send the change, then answer JSON or redirect a form).
 
 use generator::pages::form_error::{self, FormError, FormKind};
+use generator::SiteConfig;
 use serde_json::Value;
-use worker::{Env, Headers, Response};
+use worker::{Headers, Response};
 
 use super::{Call, Submission};
-use crate::config::{Config, CHANGES};
+use crate::config::CHANGES;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::forms::{self, FormRoute};
@@ -69,8 +70,7 @@ pub async fn written(c: &mut Call<'_>, written: Written) -> ApiResult<Response> 
 }
 
 /// Answers a refused form with the form again, filled in, and the error by its field.
-pub fn form_error(env: &Env, submission: &Submission, e: &ApiError) -> Response {
-    let site = Config::from_env(env).site;
+pub fn form_error(site: &SiteConfig, submission: &Submission, e: &ApiError) -> Response {
     let segment_id = |i: usize| submission.path.split('/').nth(i).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let kind = match submission.route {
         FormRoute::Propose => FormKind::Propose,
@@ -89,7 +89,7 @@ pub fn form_error(env: &Env, submission: &Submission, e: &ApiError) -> Response 
         field: e.field().map(str::to_owned),
         message: e.to_string(),
     };
-    let Ok(page) = form_error::render(&site, &refused) else { return error(e) };
+    let Ok(page) = form_error::render(site, &refused) else { return error(e) };
     let headers = Headers::new();
     let _ = headers.set("content-type", page.content_type);
     let _ = headers.set("cache-control", "no-store");

@@ -67,7 +67,7 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
     let method = req.method();
     let path = req.path();
     let mut figures = Figures::default();
-    let origin = req.headers().get("origin").ok().flatten();
+    let origin = request::header(&req, "origin");
     let config = Config::from_env(&env);
     let allowed_origins = config.allowed_origins.clone();
     let site = config.site.clone();
@@ -100,8 +100,7 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
 }
 
 async fn route(req: Request, env: &Env, config: Config, figures: &mut Figures) -> ApiResult<Response> {
-    figures.drop_message =
-        config.test_hooks && req.headers().get("x-test-drop-message").ok().flatten().as_deref() == Some("1");
+    figures.drop_message = config.test_hooks && request::header(&req, "x-test-drop-message").as_deref() == Some("1");
     let method = req.method();
     let path = req.path();
     if method == Method::Options {

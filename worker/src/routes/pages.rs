@@ -4,7 +4,7 @@
 use generator::pages::reply::{self, ReplyTo};
 use worker::{Method, Response};
 
-use super::request::{header, percent_decode};
+use super::request::{header, path_id, percent_decode};
 use super::Call;
 use crate::config::PAGES;
 use crate::db;
@@ -32,7 +32,7 @@ pub fn favicon(c: &mut Call<'_>) -> ApiResult<Response> {
 pub async fn reply(c: &mut Call<'_>, project_id: &str, thread_id: &str) -> ApiResult<Response> {
     c.figures.route = "reply_form";
     let head = c.method == Method::Head;
-    let (Ok(project_id), Ok(thread_id)) = (project_id.parse::<i64>(), thread_id.parse::<i64>()) else {
+    let (Ok(project_id), Ok(thread_id)) = (path_id(project_id, "project"), path_id(thread_id, "thread")) else {
         return serve::not_found(&c.config.site, head);
     };
     c.figures.round_trips += 1;

@@ -8,13 +8,16 @@ use super::view::Layout;
 use super::{Page, SiteConfig, HTML};
 use crate::Result;
 
-/// Which form was submitted, and where it posts.
+/// Which form was submitted (where it posts is [`FormError::action`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormKind {
     Propose,
-    Tags { project_id: i64 },
-    Thread { project_id: i64, parent_id: Option<i64> },
-    Vote { thread_id: i64 },
+    Tags,
+    /// A new thread, or a reply to `parent_id`.
+    Thread {
+        parent_id: Option<i64>,
+    },
+    Vote,
 }
 
 /// A refused form submission.
@@ -67,10 +70,10 @@ fn control(kind: &FormKind, field: &str) -> Option<(&'static str, &'static str)>
         (FormKind::Propose, "tags") => Some(("Tags", "propose-tags")),
         (FormKind::Propose, "problems") => Some(("Problems", "propose-problems")),
         (FormKind::Propose, "solutions") => Some(("Solutions", "propose-solutions")),
-        (FormKind::Tags { .. }, "add") => Some(("Tags to add", "tags-add")),
-        (FormKind::Tags { .. }, "remove") => Some(("Tags to remove", "tags-remove")),
-        (FormKind::Thread { parent_id: Some(_), .. }, "threads" | "message") => Some(("Your reply", "reply-message")),
-        (FormKind::Thread { parent_id: None, .. }, "threads" | "message") => Some(("Message", "new-thread-message")),
+        (FormKind::Tags, "add") => Some(("Tags to add", "tags-add")),
+        (FormKind::Tags, "remove") => Some(("Tags to remove", "tags-remove")),
+        (FormKind::Thread { parent_id: Some(_) }, "threads" | "message") => Some(("Your reply", "reply-message")),
+        (FormKind::Thread { parent_id: None }, "threads" | "message") => Some(("Message", "new-thread-message")),
         _ => None,
     }
 }
@@ -79,10 +82,10 @@ fn control(kind: &FormKind, field: &str) -> Option<(&'static str, &'static str)>
 pub fn render(site: &SiteConfig, form: &FormError) -> Result<Page> {
     let heading = match form.kind {
         FormKind::Propose => "Propose a project",
-        FormKind::Tags { .. } => "Edit tags",
-        FormKind::Thread { parent_id: Some(_), .. } => "Reply",
-        FormKind::Thread { parent_id: None, .. } => "Add to the discussion",
-        FormKind::Vote { .. } => "Vote",
+        FormKind::Tags => "Edit tags",
+        FormKind::Thread { parent_id: Some(_) } => "Reply",
+        FormKind::Thread { parent_id: None } => "Add to the discussion",
+        FormKind::Vote => "Vote",
     };
     let found = form.field.as_deref().and_then(|f| control(&form.kind, f));
     let html = FormErrorHtml {
@@ -133,7 +136,7 @@ mod tests {
     #[test]
     fn a_refused_reply_names_its_parent_and_its_message() {
         let html = page(&FormError {
-            kind: FormKind::Thread { project_id: 3, parent_id: Some(7) },
+            kind: FormKind::Thread { parent_id: Some(7) },
             action: "/api/v1/projects/3/threads".into(),
             return_to: "/projects/3/".into(),
             values: vec![("message".into(), " ".into())],
@@ -149,7 +152,7 @@ mod tests {
     #[test]
     fn an_error_without_a_control_is_only_summarised() {
         let html = page(&FormError {
-            kind: FormKind::Vote { thread_id: 9 },
+            kind: FormKind::Vote,
             action: "/api/v1/threads/9/vote".into(),
             return_to: "/projects/3/".into(),
             values: vec![],

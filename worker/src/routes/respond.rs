@@ -71,15 +71,13 @@ pub async fn written(c: &mut Call<'_>, written: Written) -> ApiResult<Response> 
 
 /// Answers a refused form with the form again, filled in, and the error by its field.
 pub fn form_error(site: &SiteConfig, submission: &Submission, e: &ApiError) -> Response {
-    let segment_id = |i: usize| submission.path.split('/').nth(i).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let kind = match submission.route {
         FormRoute::Propose => FormKind::Propose,
-        FormRoute::Tags => FormKind::Tags { project_id: segment_id(4) },
-        FormRoute::Threads => FormKind::Thread {
-            project_id: segment_id(4),
-            parent_id: submission.form.get("parent_id").and_then(|p| p.trim().parse().ok()),
-        },
-        FormRoute::Vote => FormKind::Vote { thread_id: segment_id(4) },
+        FormRoute::Tags => FormKind::Tags,
+        FormRoute::Threads => {
+            FormKind::Thread { parent_id: submission.form.get("parent_id").and_then(|p| p.trim().parse().ok()) }
+        }
+        FormRoute::Vote => FormKind::Vote,
     };
     let refused = FormError {
         kind,

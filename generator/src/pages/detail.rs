@@ -12,8 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use askama::Template;
 
 use super::view::{
-    html_and_json_with, project_action, push_decimal, push_json_i64, push_json_str, render_sized, EmptyForm, Layout,
-    TagLink, When,
+    html_and_json_with, project_action, push_json_i64, push_json_str, render_sized, EmptyForm, Layout, TagLink, When,
 };
 use super::{Page, SiteConfig};
 use crate::markdown::{render_markdown, SafeHtml};
@@ -30,10 +29,9 @@ struct DetailHtml<'a> {
     layout: Layout<'a>,
     project: ProjectView<'a>,
     sections: Vec<Section<'a>>,
-    /// The page's own path: every form sends it back as `return_to`.
+    /// The page's own path: every form sends it back as `return_to`, and a thread's reply
+    /// page is `{path}threads/{id}/reply`.
     path: String,
-    /// `/projects/{id}/threads/`: a thread's reply page is `{reply_base}{thread_id}/reply`.
-    reply_base: String,
     tags_form: EmptyForm,
     thread_form: EmptyForm,
 }
@@ -67,7 +65,6 @@ enum Node<'a> {
 /// A thread as the page shows it (the reply page shows its parent the same way).
 pub(super) struct ThreadView<'a> {
     pub id: i64,
-    pub anchor: String,
     pub kind: &'static str,
     pub class: &'static str,
     pub message: SafeHtml,
@@ -87,7 +84,6 @@ impl<'a> ThreadView<'a> {
         };
         ThreadView {
             id: t.thread_id,
-            anchor: anchor(t.thread_id),
             kind,
             class,
             message: render_markdown(&t.message),
@@ -97,30 +93,6 @@ impl<'a> ThreadView<'a> {
             reply_to,
         }
     }
-}
-
-/// `thread-{id}`, the id of a thread's article (built by hand: every thread has one).
-fn anchor(id: i64) -> String {
-    let mut s = String::with_capacity(16);
-    s.push_str("thread-");
-    if id < 0 {
-        s.push('-');
-    }
-    push_decimal(&mut s, id.unsigned_abs());
-    s
-}
-
-/// `/projects/{id}/threads/`, the start of the project's reply page URLs
-/// ([`reply_path`](crate::paths::reply_path) is the whole path).
-fn reply_base(project_id: i64) -> String {
-    let mut s = String::with_capacity(32);
-    s.push_str("/projects/");
-    if project_id < 0 {
-        s.push('-');
-    }
-    push_decimal(&mut s, project_id.unsigned_abs());
-    s.push_str("/threads/");
-    s
 }
 
 /// The threads of a project arranged as a forest: roots by type, replies by parent id.
@@ -235,7 +207,6 @@ pub(super) fn render(site: &SiteConfig, project: &Project) -> Result<Vec<Page>> 
             .collect(),
         tags_form: EmptyForm::new(project_action(project.project_id, "tags"), path.clone()),
         thread_form: EmptyForm::new(project_action(project.project_id, "threads"), path.clone()),
-        reply_base: reply_base(project.project_id),
         path,
     };
     // The page is mostly its threads: sized up front, it is written once instead of being
@@ -361,20 +332,6 @@ mod tests {
             let mut ours = Vec::new();
             write_project_json(&mut ours, &project);
             assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string_pretty(&project).unwrap());
-        }
-    }
-
-    #[test]
-    fn anchors_match_format() {
-        for id in [0, 7, 123_456, -5, i64::MAX, i64::MIN] {
-            assert_eq!(anchor(id), format!("thread-{id}"));
-        }
-    }
-
-    #[test]
-    fn reply_links_match_reply_paths() {
-        for id in [0, 7, 123_456, -5, i64::MAX, i64::MIN] {
-            assert_eq!(format!("{}{}/reply", reply_base(id), 9), crate::paths::reply_path(id, 9));
         }
     }
 

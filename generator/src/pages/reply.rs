@@ -38,7 +38,7 @@ pub fn render(site: &SiteConfig, reply: &ReplyTo<'_>) -> Result<Page> {
     let html = ReplyHtml {
         layout: Layout::new(site, format!("Reply to #{} · {}", thread.id, reply.project_name), None).noindex(),
         project_name: reply.project_name,
-        back: format!("{project}#{}", thread.anchor),
+        back: format!("{project}#thread-{}", thread.id),
         form: EmptyForm::new(project_action(reply.project_id, "threads"), project),
         thread,
     };

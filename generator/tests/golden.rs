@@ -90,8 +90,7 @@ fn edge_cases_match_golden_pages() {
 fn reply_page_matches_golden() {
     let snapshot = fixture();
     let project = snapshot.projects.iter().find(|p| !p.threads.is_empty()).expect("a project with threads");
-    let reply =
-        ReplyTo { project_id: project.project_id, project_name: &project.project_name, thread: &project.threads[0] };
+    let reply = ReplyTo { project_name: &project.project_name, thread: &project.threads[0] };
     let mut golden = Golden::default();
     golden.check(&tests_dir().join("golden/answers/reply.html"), &reply::render(&site(), &reply).expect("render").body);
     golden.finish();

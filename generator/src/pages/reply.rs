@@ -15,7 +15,6 @@ use crate::Result;
 /// The thread a visitor is replying to, and its project's name.
 #[derive(Debug, Clone, Copy)]
 pub struct ReplyTo<'a> {
-    pub project_id: i64,
     pub project_name: &'a str,
     pub thread: &'a Thread,
 }
@@ -33,13 +32,13 @@ struct ReplyHtml<'a> {
 
 /// Renders the reply page (no object key: it is an answer, not a stored page).
 pub fn render(site: &SiteConfig, reply: &ReplyTo<'_>) -> Result<Page> {
-    let project = url_of(&PageKey::Detail { project_id: reply.project_id });
+    let project = url_of(&PageKey::Detail { project_id: reply.thread.project_id });
     let thread = ThreadView::new(reply.thread, None);
     let html = ReplyHtml {
         layout: Layout::new(site, format!("Reply to #{} · {}", thread.id, reply.project_name), None).noindex(),
         project_name: reply.project_name,
         back: format!("{project}#thread-{}", thread.id),
-        form: EmptyForm::new(project_action(reply.project_id, "threads"), project),
+        form: EmptyForm::new(project_action(reply.thread.project_id, "threads"), project),
         thread,
     };
     Ok(Page { key: String::new(), content_type: HTML, body: html.render()?.into_bytes() })
@@ -61,7 +60,7 @@ mod tests {
             down_vote: 0,
             created_at: "2026-01-02T03:04:05Z".into(),
         };
-        let reply = ReplyTo { project_id: 3, project_name: "Solar <kiosk>", thread: &thread };
+        let reply = ReplyTo { project_name: "Solar <kiosk>", thread: &thread };
         String::from_utf8(render(&SiteConfig::default(), &reply).expect("render").body).expect("utf-8")
     }
 

@@ -39,7 +39,7 @@ pub async fn reply(c: &mut Call<'_>, project_id: &str, thread_id: &str) -> ApiRe
     let Some((project_name, thread)) = db::thread_of_project(&c.db, project_id, thread_id).await? else {
         return serve::not_found(&c.config.site, head);
     };
-    let page = reply::render(&c.config.site, &ReplyTo { project_id, project_name: &project_name, thread: &thread })
+    let page = reply::render(&c.config.site, &ReplyTo { project_name: &project_name, thread: &thread })
         .map_err(db::internal)?;
     serve::rendered(page, "rendered", header(&c.req, "if-none-match"), head)
 }

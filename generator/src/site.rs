@@ -75,16 +75,7 @@ impl SiteIndex {
     /// Every page but the detail pages: the site-wide ones and those gathered from many
     /// projects.
     pub fn gathered_keys(&self) -> Vec<PageKey> {
-        let mut keys = self.all_keys();
-        keys.retain(|k| !matches!(k, PageKey::Detail { .. }));
-        keys
-    }
-
-    /// Takes the projects out, in id order and canonical order, each exactly as
-    /// `page_data(&PageKey::Detail { .. })` would show it: a full build renders the detail
-    /// pages from these without copying every project.
-    pub fn into_projects(self) -> impl Iterator<Item = Project> {
-        self.projects.into_values()
+        self.keys(false)
     }
 
     /// How many projects the index holds.
@@ -116,9 +107,15 @@ impl SiteIndex {
 
     /// Lists every page a full build writes.
     pub fn all_keys(&self) -> Vec<PageKey> {
+        self.keys(true)
+    }
+
+    fn keys(&self, with_details: bool) -> Vec<PageKey> {
         let mut keys = SITE_WIDE_PAGES.to_vec();
         keys.extend((1..=self.last_listing()).map(|page| PageKey::Listing { page }));
-        keys.extend(self.projects.keys().map(|id| PageKey::Detail { project_id: *id }));
+        if with_details {
+            keys.extend(self.projects.keys().map(|id| PageKey::Detail { project_id: *id }));
+        }
         let chunks = self.projects.keys().next_back().map_or(0, |id| sitemap_chunk_of(*id));
         keys.extend((1..=chunks).map(|chunk| PageKey::Sitemap { chunk }));
         for (tag, ids) in &self.tags {

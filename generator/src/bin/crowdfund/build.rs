@@ -44,15 +44,13 @@ pub struct Args {
 
 pub async fn run(args: Args) -> Result<()> {
     let start = std::time::Instant::now();
+    let with_base_url =
+        |site: SiteConfig| SiteConfig { base_url: args.base_url.clone().unwrap_or(site.base_url), ..site };
     let stats = match (&args.input, &args.from) {
         (Some(path), None) => {
             let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let site = SiteConfig {
-                base_url: args.base_url.unwrap_or_else(|| SiteConfig::default().base_url),
-                ..SiteConfig::default()
-            };
             // The closure owns the text: it is freed as soon as it is parsed.
-            write_site(&site, &args.out, move |emit| {
+            write_site(&with_base_url(SiteConfig::default()), &args.out, move |emit| {
                 parse_projects(&text, emit).with_context(|| format!("parsing {}", path.display()))
             })?
         }
@@ -60,8 +58,7 @@ pub async fn run(args: Args) -> Result<()> {
             let instance = Instance::new(url)?;
             let (site, snapshot) =
                 client::export(&instance, &client::admin_token(args.admin_token.as_deref())?).await?;
-            let site = SiteConfig { base_url: args.base_url.unwrap_or(site.base_url), ..site };
-            write_site(&site, &args.out, |emit| {
+            write_site(&with_base_url(site), &args.out, |emit| {
                 snapshot.projects.into_iter().for_each(emit);
                 Ok(())
             })?
@@ -111,24 +108,25 @@ pub fn write_site(
     /// not to contend.
     const BATCH: usize = 64;
     let writer = Writer::new(out)?;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     // Unbounded: a bound would make the parser wait for the renderers instead of finishing
     // and joining them (at most the snapshot's projects are queued, as a Vec would hold).
     let (tx, rx) = std::sync::mpsc::channel::<Vec<Project>>();
     let rx = Mutex::new(rx);
     let mut index = SiteIndex::default();
-    let mut emitted = 0;
-    // The last copy of each project given more than once: its page is rendered again at the
-    // end, after every copy's.
+    // The last copy of each project given more than once: its page is rendered at the end,
+    // after every first copy's.
     let mut replacements = BTreeMap::new();
     std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..writer.threads).map(|_| scope.spawn(|| writer.render_details(site, &rx))).collect();
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(|| writer.render_details(site, &rx))).collect();
         let mut batch = Vec::with_capacity(BATCH);
         let mut emit = |project: Project| {
-            emitted += 1;
-            if index.project(project.project_id).is_some() {
-                replacements.insert(project.project_id, project.clone());
-            }
+            let again = index.project(project.project_id).is_some();
             index.upsert_summary(ProjectSummary::from(&project));
+            if again {
+                replacements.insert(project.project_id, project);
+                return;
+            }
             batch.push(project);
             if batch.len() == BATCH {
                 // The receiver lives as long as this scope: sending cannot fail.
@@ -157,22 +155,21 @@ pub fn write_site(
         results.into_iter().collect::<Result<()>>()
     })?;
     let mut dirs = Dirs::new();
-    for project in replacements.values().cloned() {
+    let rewritten = replacements.len();
+    for project in replacements.into_values() {
         writer.write(&mut dirs, render(site, &PageData::Detail { project })?)?;
     }
     if writer.progress {
         eprintln!();
     }
-    // A replaced project's page was written once per copy, and once more above.
-    let count = index.len();
-    let rewrites = (emitted + replacements.len() - count) * object_keys_of(&PageKey::Detail { project_id: 0 }).len();
-    Ok(Built { projects: count, files: writer.files.into_inner() - rewrites })
+    // A replaced project's page was written by its first copy and once more above.
+    let rewrites = rewritten * object_keys_of(&PageKey::Detail { project_id: 0 }).len();
+    Ok(Built { projects: index.len(), files: writer.files.into_inner() - rewrites })
 }
 
 /// Writes pages under the output directory from several threads, counting them.
 struct Writer<'a> {
     out: &'a Path,
-    threads: usize,
     done: AtomicUsize,
     files: AtomicUsize,
     progress: bool,
@@ -186,7 +183,6 @@ impl<'a> Writer<'a> {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         Ok(Writer {
             out,
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             done: AtomicUsize::new(0),
             files: AtomicUsize::new(0),
             progress: std::io::stderr().is_terminal(),

@@ -71,6 +71,26 @@ pub fn admin_token(flag: Option<&str>) -> Result<String> {
     }
 }
 
+/// A running instance read through its admin export (`--from URL [--admin-token T]`).
+#[derive(clap::Args)]
+pub struct AdminSource {
+    /// Base URL of the running instance.
+    #[arg(long)]
+    pub from: String,
+    /// Admin bearer token (default: $CROWDFUND_ADMIN_TOKEN).
+    #[arg(long)]
+    pub admin_token: Option<String>,
+}
+
+impl AdminSource {
+    /// Connects and fetches the whole read model: the instance, its site settings and data.
+    pub async fn export(&self) -> Result<(Instance, generator::SiteConfig, generator::model::Snapshot)> {
+        let instance = Instance::new(&self.from)?;
+        let (site, snapshot) = export(&instance, &admin_token(self.admin_token.as_deref())?).await?;
+        Ok((instance, site, snapshot))
+    }
+}
+
 /// Fetches the whole read model through the admin export, page by page.
 pub async fn export(instance: &Instance, token: &str) -> Result<(generator::SiteConfig, generator::model::Snapshot)> {
     #[derive(serde::Deserialize)]

@@ -5,24 +5,19 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::client::{self, Instance};
+use crate::client::AdminSource;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Base URL of the running instance.
-    #[arg(long)]
-    from: String,
-    /// Admin bearer token (default: $CROWDFUND_ADMIN_TOKEN).
-    #[arg(long)]
-    admin_token: Option<String>,
+    #[command(flatten)]
+    source: AdminSource,
     /// The snapshot file to write.
     #[arg(long)]
     out: PathBuf,
 }
 
 pub async fn run(args: Args) -> Result<()> {
-    let instance = Instance::new(&args.from)?;
-    let (_, snapshot) = client::export(&instance, &client::admin_token(args.admin_token.as_deref())?).await?;
+    let (instance, _, snapshot) = args.source.export().await?;
     let json = serde_json::to_vec(&snapshot)?;
     std::fs::write(&args.out, json).with_context(|| format!("writing {}", args.out.display()))?;
     println!("export: {} projects from {} into {}", snapshot.projects.len(), instance.base, args.out.display());

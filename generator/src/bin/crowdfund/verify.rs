@@ -12,24 +12,20 @@ use generator::{render, PageData};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::client::{self, Instance};
+use crate::client::AdminSource;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Base URL of the running instance.
-    #[arg(long)]
-    from: String,
-    /// Admin bearer token (default: $CROWDFUND_ADMIN_TOKEN).
-    #[arg(long)]
-    admin_token: Option<String>,
+    #[command(flatten)]
+    source: AdminSource,
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
 }
 
 pub async fn run(args: Args) -> Result<()> {
-    let instance = Arc::new(Instance::new(&args.from)?);
-    let (site, snapshot) = client::export(&instance, &client::admin_token(args.admin_token.as_deref())?).await?;
+    let (instance, site, snapshot) = args.source.export().await?;
+    let instance = Arc::new(instance);
     let index = SiteIndex::from_projects(snapshot.projects);
     let mut expected: Vec<(String, Option<Vec<u8>>)> = Vec::new();
     for key in index.all_keys() {

@@ -72,7 +72,7 @@ pub async fn import(db: &D1Database, req: &ImportRequest) -> ApiResult<Value> {
         statements.push(stmt(
             db,
             "INSERT INTO projects (project_id, project_name, name_key, tagline, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            &[num(p.project_id), text(&p.project_name), text(&p.project_name.to_lowercase()), text(&p.tagline), text(&p.created_at)],
+            &[num(p.project_id), text(&p.project_name), text(&input::name_key(&p.project_name)), text(&p.tagline), text(&p.created_at)],
         )?);
         for tag in &p.tags {
             let tag = input::tag("tags", tag)?;

@@ -122,7 +122,7 @@ impl ProposeRequest {
         }
         let problems = messages("problems", &self.problems)?;
         let solutions = messages("solutions", &self.solutions)?;
-        Ok(Proposal { name_key: project_name.to_lowercase(), project_name, tagline, tags, problems, solutions })
+        Ok(Proposal { name_key: name_key(&project_name), project_name, tagline, tags, problems, solutions })
     }
 }
 
@@ -317,6 +317,11 @@ fn tags(field: &str, raw: &[String]) -> ApiResult<Vec<String>> {
         return Err(ApiError::invalid(field, format!("at most {MAX_TAGS} tags")));
     }
     Ok(out)
+}
+
+/// The key that makes project names unique: the same name in any letter case is one name.
+pub fn name_key(project_name: &str) -> String {
+    project_name.to_lowercase()
 }
 
 #[cfg(test)]

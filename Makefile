@@ -8,20 +8,20 @@ STATE ?= .wrangler/state
 WORKER_SOURCES := $(shell find worker/src generator/src templates -type f 2>/dev/null) \
 	worker/Cargo.toml generator/Cargo.toml generator/askama.toml Cargo.toml Cargo.lock
 
-.PHONY: dev test unit e2e browser bench fmt lint tools tools-browser worker-bundle cli migrate clean
+.PHONY: dev test unit e2e browser bench fmt lint tools tools-test worker-bundle cli migrate clean
 
 ## dev: install what is missing, build, migrate and seed the local D1, serve on http://127.0.0.1:8787
 dev: tools worker-bundle cli .dev.vars migrate
 	@scripts/dev.sh $(PORT) $(STATE)
 
 ## test: install what is missing, then lint, unit, end-to-end and browser tests
-test: tools-browser lint unit worker-bundle cli .dev.vars e2e browser
+test: tools-test lint unit worker-bundle cli .dev.vars e2e browser
 
 tools:
 	@scripts/tools.sh
 
-tools-browser:
-	@BROWSER=1 scripts/tools.sh
+tools-test:
+	@TEST_TOOLS=1 scripts/tools.sh
 
 worker-bundle: worker/build/worker/shim.mjs
 
@@ -42,12 +42,12 @@ migrate: .dev.vars
 unit:
 	cargo test --workspace --exclude crowdfund-e2e --features crowdfund-generator/cli
 
-e2e: worker-bundle cli .dev.vars
+e2e: tools-test worker-bundle cli .dev.vars
 	cargo test -p crowdfund-e2e -- --test-threads=2
 
 ## bench: full builds vs Hugo (scripts/bench.sh), then the write path vs a hello-world Worker
 ## browser: the pages in headless Chromium (playwright-core), JavaScript on and off
-browser: tools-browser worker-bundle .dev.vars
+browser: tools-test worker-bundle .dev.vars
 	npm run -s test:browser
 
 bench: tools worker-bundle cli .dev.vars

@@ -2,7 +2,8 @@
 # Installs whatever this machine lacks to build and run crowdfund, and nothing twice:
 # the wasm32 target, worker-build, the wasm-bindgen CLI matching Cargo.lock, and the npm
 # tooling (wrangler with a Node 22 it runs on, esbuild, wasm-opt, playwright-core).
-# With BROWSER=1 it also installs Debian's chromium for the browser tests.
+# With TEST_TOOLS=1 (make test) it also installs what only the tests use: schemathesis for
+# the fuzz test and Debian's chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund --loglevel=error
 fi
 
+[ "${TEST_TOOLS:-0}" = 1 ] || exit 0
+
 # schemathesis (PyPI) fuzzes the write API from data/openapi.yaml, in a venv in the work tree.
 SCHEMATHESIS_VERSION=4.32.5
 if [ "$(.venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
@@ -43,7 +46,7 @@ if [ "$(.venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-if [ "${BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1; then
   say "installing Debian's chromium for the browser tests"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use crowdfund_e2e::{unique, Client, Options, Server};
 use serde_json::{json, Value};
 
@@ -104,8 +104,7 @@ async fn main() -> Result<()> {
     let client = server.client();
     let project =
         client.propose(&json!({"project_name": unique("Bench"), "tagline": "bench", "problems": ["p"]})).await?;
-    let threads = client.get(&format!("/api/v1/projects/{project}/threads")).await?.json();
-    let thread = threads["threads"][0]["thread_id"].as_i64().context("thread")?;
+    let thread = client.first_thread(project).await?;
     let mut tokens = Vec::new();
     for _ in 0..64 {
         tokens.push(Client::new(&server.url).become_voter().await?);
@@ -159,8 +158,7 @@ async fn main() -> Result<()> {
     }));
     let probe_project =
         client.propose(&json!({"project_name": unique("Probe"), "tagline": "probe", "problems": ["p"]})).await?;
-    let probe_threads = client.get(&format!("/api/v1/projects/{probe_project}/threads")).await?.json();
-    let probe_thread = probe_threads["threads"][0]["thread_id"].as_i64().context("probe thread")?;
+    let probe_thread = client.first_thread(probe_project).await?;
     let prober = Client::new(&server.url);
     prober.become_voter().await?;
     let mut latencies = Vec::new();
@@ -174,7 +172,7 @@ async fn main() -> Result<()> {
         let expected = (answer.json()["up_vote"].clone(), answer.json()["down_vote"].clone());
         prober
             .eventually(&format!("/projects/{probe_project}"), Duration::from_secs(60), |a| {
-                a.header("x-crowdfund-page").as_deref() == Some("stored")
+                a.is_stored()
                     && a.json()["threads"][0]["up_vote"] == expected.0
                     && a.json()["threads"][0]["down_vote"] == expected.1
             })

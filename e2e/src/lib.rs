@@ -20,9 +20,13 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-fn tool_path() -> String {
+/// `wrangler` from the work tree's node_modules, run in the repository root, non-interactive.
+pub fn wrangler() -> Command {
     let root = repo_root();
-    format!("{}:{}", root.join("node_modules/.bin").display(), std::env::var("PATH").unwrap_or_default())
+    let path = format!("{}:{}", root.join("node_modules/.bin").display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new("wrangler");
+    cmd.current_dir(root).env("PATH", path).env("CI", "true");
+    cmd
 }
 
 /// Returns a port that was free a moment ago on 127.0.0.1.
@@ -42,12 +46,10 @@ pub fn dev_var(name: &str) -> Result<String> {
 
 /// Applies the D1 migrations to a local state directory.
 fn migrate(root: &Path, state: &Path) -> Result<()> {
-    let status = Command::new("wrangler")
+    let status = wrangler()
         .args(["d1", "migrations", "apply", "crowdfund", "--local", "--persist-to"])
         .arg(state)
         .current_dir(root)
-        .env("PATH", tool_path())
-        .env("CI", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -123,7 +125,7 @@ impl Server {
         let inspector = free_port()?;
         let log = state.with_file_name(format!("wrangler-{port}.log"));
         let log_file = std::fs::File::create(&log)?;
-        let mut cmd = Command::new("wrangler");
+        let mut cmd = wrangler();
         cmd.arg("dev");
         if let Some(config) = &options.config {
             cmd.args(["--config", config]);
@@ -137,8 +139,6 @@ impl Server {
         }
         let child = cmd
             .current_dir(&root)
-            .env("PATH", tool_path())
-            .env("CI", "true")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
@@ -256,6 +256,12 @@ impl Answer {
         self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
     }
 
+    /// Whether this is a 200 page answered from the page store (published, not rendered on
+    /// a miss).
+    pub fn is_stored(&self) -> bool {
+        self.status == 200 && self.header("x-crowdfund-page").as_deref() == Some("stored")
+    }
+
     /// The API error code of a failure body.
     pub fn error_code(&self) -> String {
         self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
@@ -316,6 +322,13 @@ impl Client {
             bail!("propose: {} {}", answer.status, answer.text());
         }
         answer.json()["project_id"].as_i64().context("no project_id")
+    }
+
+    /// The id of a project's first thread (threads are listed newest first, so this is the
+    /// newest: for a fresh proposal with one problem, that problem).
+    pub async fn first_thread(&self, project_id: i64) -> Result<i64> {
+        let threads = self.get(&format!("/api/v1/projects/{project_id}/threads")).await?.json();
+        threads["threads"][0]["thread_id"].as_i64().with_context(|| format!("project {project_id} has no thread"))
     }
 
     /// Gets a voter identity (cookie) for this client.

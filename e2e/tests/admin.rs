@@ -65,8 +65,7 @@ async fn export_then_import_moves_a_site_with_ids_times_and_totals() -> anyhow::
             .propose(&json!({"project_name": unique("Moving"), "tagline": format!("moving {i}"), "tags": ["move", format!("m{i}")],
                 "problems": ["a **problem**"], "solutions": ["a solution"]}))
             .await?;
-        let threads = client.get(&format!("/api/v1/projects/{id}/threads")).await?.json();
-        let first = threads["threads"][0]["thread_id"].as_i64().expect("thread");
+        let first = client.first_thread(id).await?;
         client.post(&format!("/api/v1/threads/{first}/vote"), &json!({"direction": "up"})).await?;
         let reply = json!({"threads": [{"message": "a reply", "parent_id": first}]});
         client.post(&format!("/api/v1/projects/{id}/threads"), &reply).await?;

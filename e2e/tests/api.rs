@@ -22,11 +22,6 @@ fn d1(answer: &Answer) -> (u64, u64) {
     (figure("round_trips"), figure("rows_written"))
 }
 
-/// Whether an answer is a page the consumer published (not the on-miss stand-in).
-fn stored(answer: &Answer) -> bool {
-    answer.status == 200 && answer.header("x-crowdfund-page").as_deref() == Some("stored")
-}
-
 /// The `projects` count `/api/v1/health` reports.
 async fn project_count(client: &Client) -> anyhow::Result<i64> {
     let health = client.get("/api/v1/health").await?;
@@ -85,7 +80,7 @@ async fn proposals_become_the_listing_and_detail_pages() -> anyhow::Result<()> {
 
     // GetProjectDetail: the published JSON page, on both of its paths.
     let detail_path = format!("/projects/{second_id}");
-    let (detail, took) = client.eventually(&detail_path, FRESHNESS_DEADLINE, stored).await?;
+    let (detail, took) = client.eventually(&detail_path, FRESHNESS_DEADLINE, Answer::is_stored).await?;
     println!("detail published after {took:?}");
     let project = detail.json();
     assert_eq!(project["project_id"], second_id);
@@ -101,7 +96,8 @@ async fn proposals_become_the_listing_and_detail_pages() -> anyhow::Result<()> {
     let twin = client.get(&format!("/api/v1/projects/{second_id}.json")).await?;
     assert_eq!(twin.status, 200);
     assert_eq!(twin.json(), project, "/projects/{{id}} aliases the versioned JSON twin");
-    let (first_detail, _) = client.eventually(&format!("/projects/{first_id}"), FRESHNESS_DEADLINE, stored).await?;
+    let (first_detail, _) =
+        client.eventually(&format!("/projects/{first_id}"), FRESHNESS_DEADLINE, Answer::is_stored).await?;
     let first_project = first_detail.json();
     let types: Vec<&str> = first_project["threads"]
         .as_array()
@@ -112,7 +108,7 @@ async fn proposals_become_the_listing_and_detail_pages() -> anyhow::Result<()> {
     assert_eq!(types, vec!["PROBLEM", "PROBLEM", "SOLUTION"]);
 
     // GetProjects: the published listing holds both, newest first, without threads.
-    let both = |a: &Answer| stored(a) && a.json()["projects"].as_array().is_some_and(|p| p.len() == 2);
+    let both = |a: &Answer| a.is_stored() && a.json()["projects"].as_array().is_some_and(|p| p.len() == 2);
     let (listing, _) = client.eventually("/projects", FRESHNESS_DEADLINE, both).await?;
     let listing = listing.json();
     assert_eq!(listing["total"], 2);
@@ -188,16 +184,16 @@ async fn tag_edits_are_atomic_on_every_path() -> anyhow::Result<()> {
 
     // The detail page, the listing and the tag pages converge to the edit.
     let want = json!(["compost", "garden", "soil", "water"]);
-    let converged = |a: &Answer| stored(a) && a.json()["tags"] == want;
+    let converged = |a: &Answer| a.is_stored() && a.json()["tags"] == want;
     let (_, took) = client.eventually(&format!("/projects/{id}"), FRESHNESS_DEADLINE, converged).await?;
     println!("tag edit visible on the detail page after {took:?}");
-    let listed = |a: &Answer| stored(a) && a.json()["projects"][0]["tags"] == want;
+    let listed = |a: &Answer| a.is_stored() && a.json()["projects"][0]["tags"] == want;
     client.eventually("/projects", FRESHNESS_DEADLINE, listed).await?;
     let holds = |a: &Answer| {
-        stored(a) && a.json()["projects"].as_array().is_some_and(|p| p.iter().any(|p| p["project_id"] == id))
+        a.is_stored() && a.json()["projects"].as_array().is_some_and(|p| p.iter().any(|p| p["project_id"] == id))
     };
     client.eventually("/api/v1/tags/compost.json", FRESHNESS_DEADLINE, holds).await?;
-    let dropped = |a: &Answer| a.status == 404 || (stored(a) && a.json()["total"] == 0);
+    let dropped = |a: &Answer| a.status == 404 || (a.is_stored() && a.json()["total"] == 0);
     client.eventually("/api/v1/tags/food.json", FRESHNESS_DEADLINE, dropped).await?;
     Ok(())
 }
@@ -337,7 +333,7 @@ async fn threads_are_added_edited_and_paged() -> anyhow::Result<()> {
     // The detail page converges to every thread, the edits included.
     let converged = |a: &Answer| {
         let threads = a.json()["threads"].as_array().cloned().unwrap_or_default();
-        stored(a)
+        a.is_stored()
             && threads.len() == total
             && threads.iter().any(|t| t["message"] == "a mobile library, twice a week")
             && threads.iter().any(|t| t["message"] == "a reply, edited" && t["parent_id"] == problem["thread_id"])
@@ -423,7 +419,7 @@ async fn idempotent_proposals_are_created_once() -> anyhow::Result<()> {
     assert_eq!(project_count(&client).await?, 3);
 
     // The listing shows each project once.
-    let three = |a: &Answer| stored(a) && a.json()["total"] == 3;
+    let three = |a: &Answer| a.is_stored() && a.json()["total"] == 3;
     let (listing, _) = client.eventually("/projects", FRESHNESS_DEADLINE, three).await?;
     let names: Vec<String> = listing.json()["projects"]
         .as_array()

@@ -2,26 +2,22 @@
 //! (which builds, bundles and checks the bindings without uploading) succeeds offline, and each
 //! environment names its own database, bucket and queues.
 
-use std::process::Command;
-
-use crowdfund_e2e::{repo_root, TempDir};
+use crowdfund_e2e::{wrangler, TempDir};
 
 #[test]
 fn every_environment_passes_a_dry_run_deploy() -> anyhow::Result<()> {
-    let root = repo_root();
-    let path = format!("{}:{}", root.join("node_modules/.bin").display(), std::env::var("PATH").unwrap_or_default());
     for (env, database, bucket) in [
         (None, "crowdfund", "crowdfund-pages"),
         (Some("staging"), "crowdfund-staging", "crowdfund-staging-pages"),
         (Some("production"), "crowdfund-production", "crowdfund-production-pages"),
     ] {
         let out = TempDir::new("crowdfund-dry-run")?;
-        let mut cmd = Command::new("wrangler");
+        let mut cmd = wrangler();
         cmd.args(["deploy", "--dry-run", "--outdir"]).arg(&out.0);
         if let Some(env) = env {
             cmd.args(["--env", env]);
         }
-        let output = cmd.current_dir(&root).env("PATH", &path).env("CI", "true").output()?;
+        let output = cmd.output()?;
         let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         assert!(output.status.success(), "{env:?}: {text}");
         assert!(text.contains("--dry-run: exiting now"), "{env:?}: {text}");

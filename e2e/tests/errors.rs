@@ -136,9 +136,7 @@ async fn request_errors_have_the_error_body_and_write_nothing() -> anyhow::Resul
         .propose(&json!({"project_name": "Clean Water", "tagline": "wells for villages", "tags": ["water"],
             "problems": ["dirty wells"], "solutions": ["filters"]}))
         .await?;
-    let thread = client.get(&format!("/api/v1/projects/{id}/threads")).await?.json()["threads"][0]["thread_id"]
-        .as_i64()
-        .expect("thread id");
+    let thread = client.first_thread(id).await?;
     // The voter token comes from another client: this one must stay without a voter cookie.
     let voter = server.client().become_voter().await?;
     let before = state(&client, id).await?;
@@ -315,9 +313,7 @@ async fn rule_errors_are_422_or_409_and_write_nothing() -> anyhow::Result<()> {
         .propose(&json!({"project_name": "Night Market", "tagline": "food stalls after dark", "tags": ["food"],
             "problems": ["no lights"]}))
         .await?;
-    let thread = client.get(&format!("/api/v1/projects/{id}/threads")).await?.json()["threads"][0]["thread_id"]
-        .as_i64()
-        .expect("thread id");
+    let thread = client.first_thread(id).await?;
     let voter = format!("Bearer {}", client.become_voter().await?);
     let admin = format!("Bearer {}", crowdfund_e2e::dev_var("ADMIN_TOKEN")?);
     let before = state(&client, id).await?;

@@ -24,9 +24,7 @@ async fn acknowledged_writes_survive_a_sigkill_and_pages_converge() -> anyhow::R
     let client = server.client();
     let seed =
         client.propose(&json!({"project_name": unique("Fault seed"), "tagline": "t", "problems": ["p"]})).await?;
-    let thread = client.get(&format!("/api/v1/projects/{seed}/threads")).await?.json()["threads"][0]["thread_id"]
-        .as_i64()
-        .expect("thread");
+    let thread = client.first_thread(seed).await?;
 
     // Steady load: proposers and voters record what was acknowledged.
     let acked_projects: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();

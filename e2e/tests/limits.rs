@@ -48,9 +48,7 @@ async fn fast_voters_and_fast_addresses_get_429() -> anyhow::Result<()> {
     let server = Server::start()?;
     let client = server.client();
     let id = client.propose(&json!({"project_name": unique("Limits"), "tagline": "t", "problems": ["p"]})).await?;
-    let thread = client.get(&format!("/api/v1/projects/{id}/threads")).await?.json()["threads"][0]["thread_id"]
-        .as_i64()
-        .expect("thread");
+    let thread = client.first_thread(id).await?;
 
     // One voter: 30 votes per 10 s, then 429.
     let voter = Client::new(&server.url);

@@ -1,7 +1,7 @@
 //! The walking skeleton's loop on the real stack: the spec's proposal is acknowledged with 201,
 //! and within a deadline its JSON and HTML pages and the listing show it.
 
-use crowdfund_e2e::{Server, FRESHNESS_DEADLINE};
+use crowdfund_e2e::{Answer, Server, FRESHNESS_DEADLINE};
 use serde_json::json;
 
 #[tokio::test]
@@ -17,9 +17,7 @@ async fn a_proposal_becomes_its_pages() -> anyhow::Result<()> {
     assert_eq!(answer.json(), json!({ "project_id": id }));
 
     // Wait for the page the queue consumer published (not the on-miss stand-in).
-    let published =
-        |a: &crowdfund_e2e::Answer| a.status == 200 && a.header("x-crowdfund-page").as_deref() == Some("stored");
-    let (detail, took) = client.eventually(&format!("/projects/{id}"), FRESHNESS_DEADLINE, published).await?;
+    let (detail, took) = client.eventually(&format!("/projects/{id}"), FRESHNESS_DEADLINE, Answer::is_stored).await?;
     println!("detail JSON published after {took:?}");
     let project = detail.json();
     assert_eq!(project["project_name"], "Popee the Performer");
@@ -30,7 +28,7 @@ async fn a_proposal_becomes_its_pages() -> anyhow::Result<()> {
     assert_eq!(types, vec!["PROBLEM", "PROBLEM", "SOLUTION"]);
     assert!(project["created_at"].as_str().is_some_and(|t| t.ends_with('Z') && t.len() == 20), "{project}");
 
-    let (html, _) = client.eventually(&format!("/projects/{id}/"), FRESHNESS_DEADLINE, published).await?;
+    let (html, _) = client.eventually(&format!("/projects/{id}/"), FRESHNESS_DEADLINE, Answer::is_stored).await?;
     assert_eq!(html.status, 200);
     assert!(html.header("content-type").unwrap_or_default().starts_with("text/html"));
     let text = html.text();
@@ -38,7 +36,7 @@ async fn a_proposal_becomes_its_pages() -> anyhow::Result<()> {
         assert!(text.contains(needle), "detail HTML lacks {needle}");
     }
 
-    let (listing, _) = client.eventually("/projects", FRESHNESS_DEADLINE, published).await?;
+    let (listing, _) = client.eventually("/projects", FRESHNESS_DEADLINE, Answer::is_stored).await?;
     assert_eq!(listing.status, 200);
     let listing = listing.json();
     let names: Vec<&str> =

@@ -5,10 +5,6 @@
 use crowdfund_e2e::{crowdfund_cli, unique, Answer, Client, Options, Server, FRESHNESS_DEADLINE};
 use serde_json::{json, Value};
 
-fn stored(a: &Answer) -> bool {
-    a.status == 200 && a.header("x-crowdfund-page").as_deref() == Some("stored")
-}
-
 async fn wait_for_empty_outbox(client: &Client) -> anyhow::Result<()> {
     client.eventually("/api/v1/health", FRESHNESS_DEADLINE, |a| a.json()["outbox_backlog"].as_i64() == Some(0)).await?;
     Ok(())
@@ -18,9 +14,7 @@ async fn propose_one(client: &Client, tags: &[&str]) -> anyhow::Result<(i64, i64
     let id = client
         .propose(&json!({"project_name": unique("Burst"), "tagline": "t", "tags": tags, "problems": ["p"]}))
         .await?;
-    let threads = client.get(&format!("/api/v1/projects/{id}/threads")).await?.json();
-    let thread = threads["threads"][0]["thread_id"].as_i64().expect("a thread");
-    Ok((id, thread))
+    Ok((id, client.first_thread(id).await?))
 }
 
 /// The publish log lines of the consumer: (changes, pages) per batch.
@@ -60,7 +54,7 @@ async fn a_vote_burst_converges_exactly_and_coalesces() -> anyhow::Result<()> {
         ((0..voters).filter(|i| i % 3 == 0).count() as i64, (0..voters).filter(|i| i % 3 != 0).count() as i64);
     let (page, took) = client
         .eventually(&format!("/projects/{id}"), FRESHNESS_DEADLINE, |a| {
-            stored(a) && a.json()["threads"][0]["up_vote"] == up && a.json()["threads"][0]["down_vote"] == down
+            a.is_stored() && a.json()["threads"][0]["up_vote"] == up && a.json()["threads"][0]["down_vote"] == down
         })
         .await?;
     assert_eq!(page.json()["threads"][0]["thread_id"], thread);
@@ -99,7 +93,7 @@ async fn a_lost_message_is_repaired_by_the_cron() -> anyhow::Result<()> {
     // The cron re-sends the row; the page is published and the outbox drains.
     let cron = client.get("/__scheduled?cron=*+*+*+*+*").await?;
     assert!(cron.status < 400, "cron trigger: {}", cron.status);
-    let (page, took) = client.eventually(&format!("/projects/{id}"), FRESHNESS_DEADLINE, stored).await?;
+    let (page, took) = client.eventually(&format!("/projects/{id}"), FRESHNESS_DEADLINE, Answer::is_stored).await?;
     println!("repaired {took:?} after the cron ran");
     assert_eq!(page.json()["project_id"], id);
     wait_for_empty_outbox(&client).await?;
@@ -201,7 +195,7 @@ async fn unchanged_pages_answer_304_and_head_has_no_body() -> anyhow::Result<()>
     let client = server.client();
     let (id, _) = propose_one(&client, &["etag"]).await?;
     let path = format!("/projects/{id}/");
-    let (page, _) = client.eventually(&path, FRESHNESS_DEADLINE, stored).await?;
+    let (page, _) = client.eventually(&path, FRESHNESS_DEADLINE, Answer::is_stored).await?;
     let etag = page.header("etag").expect("an ETag");
     assert_eq!(page.header("cache-control").as_deref(), Some("public, max-age=0, must-revalidate"));
     let again = client.send(client.request(reqwest::Method::GET, &path).header("if-none-match", &etag)).await?;
@@ -218,7 +212,7 @@ async fn unchanged_pages_answer_304_and_head_has_no_body() -> anyhow::Result<()>
     // A change to the page changes its ETag.
     client.json(reqwest::Method::PUT, &format!("/api/v1/projects/{id}/tags"), &json!({"add": ["changed"]})).await?;
     let (changed, _) =
-        client.eventually(&path, FRESHNESS_DEADLINE, |a| stored(a) && a.text().contains("changed")).await?;
+        client.eventually(&path, FRESHNESS_DEADLINE, |a| a.is_stored() && a.text().contains("changed")).await?;
     assert_ne!(changed.header("etag"), Some(etag));
     Ok(())
 }

@@ -141,9 +141,7 @@ async fn one_vote_per_voter_by_cookie_or_token() -> anyhow::Result<()> {
         let count = |id: i64| {
             threads.iter().find(|t| t["thread_id"] == id).map(|t| (t["up_vote"].clone(), t["down_vote"].clone()))
         };
-        a.header("x-crowdfund-page").as_deref() == Some("stored")
-            && count(problem) == Some((json!(1), json!(1)))
-            && count(solution) == Some((json!(2), json!(1)))
+        a.is_stored() && count(problem) == Some((json!(1), json!(1))) && count(solution) == Some((json!(2), json!(1)))
     };
     let (_, took) = client.eventually(&format!("/projects/{project}"), FRESHNESS_DEADLINE, converged).await?;
     println!("votes visible on the detail page after {took:?}");
@@ -229,7 +227,7 @@ async fn concurrent_votes_add_up_exactly() -> anyhow::Result<()> {
         let count = |id: i64| {
             threads.iter().find(|t| t["thread_id"] == id).map(|t| (t["up_vote"].as_i64(), t["down_vote"].as_i64()))
         };
-        a.header("x-crowdfund-page").as_deref() == Some("stored")
+        a.is_stored()
             && count(problem) == Some((Some(expected_up), Some(expected_down)))
             && count(solution) == Some((Some(expected_solution), Some(0)))
     };

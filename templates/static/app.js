@@ -256,10 +256,15 @@
   }
 
   // Sends the form's write; resolves to the answer's data, or null after showing the error.
+  // A write refused for want of a voter (a first vote without the cookie) gets one, once.
   async function write(form, kind, body) {
     clearErrors(form);
     setBusy(form, true);
     var answer = await api(methods[kind], form.action, body);
+    if (answer.status === 401) {
+      var voter = await api("POST", "/api/v1/voters");
+      if (voter.ok) answer = await api(methods[kind], form.action, body);
+    }
     setBusy(form, false);
     if (!answer.ok) {
       showError(form, errorOf(answer));
@@ -368,21 +373,11 @@
       if (previous) guess[previous] = Math.max(0, guess[previous] - 1);
       showVotes(form, guess, direction);
     }
-    clearErrors(form);
-    setBusy(form, true);
-    var body = { direction: direction };
-    var answer = await api("POST", form.action, body);
-    if (answer.status === 401) {
-      var voter = await api("POST", "/api/v1/voters");
-      if (voter.ok) answer = await api("POST", form.action, body);
-    }
-    setBusy(form, false);
-    if (!answer.ok) {
+    var data = await write(form, "vote", { direction: direction });
+    if (!data) {
       if (counted) showVotes(form, before, previous);
-      showError(form, errorOf(answer));
       return;
     }
-    var data = answer.data || {};
     var totals = { up: data.up_vote, down: data.down_vote };
     votes.set(id, direction);
     if (counted) showVotes(form, totals, direction);

@@ -72,6 +72,16 @@ export function watchProblems(page) {
   return problems;
 }
 
+/** Records the dialogs (alert, confirm, prompt) a page opens, dismissing each. */
+export function watchDialogs(page) {
+  const dialogs = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(`${dialog.type()}(${JSON.stringify(dialog.message())})`);
+    dialog.dismiss().catch(() => {});
+  });
+  return dialogs;
+}
+
 /** Saves a screenshot (the full page unless told) under test-artifacts/screenshots/. */
 export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(SCREENSHOTS, { recursive: true });

@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 
-import { Api, FRESHNESS_MS, check, eventually, launchBrowser } from "./helpers.mjs";
+import { Api, FRESHNESS_MS, check, eventually, launchBrowser, watchDialogs } from "./helpers.mjs";
 import { startServer } from "./server.mjs";
 
 const corpus = JSON.parse(readFileSync(new URL("./xss-corpus.json", import.meta.url), "utf8"));
@@ -185,18 +185,9 @@ async function writeCorpus() {
 async function waitPublished() {
   const sorted = (list) => [...list].sort();
   for (const project of projects) {
-    await eventually(
-      async () => {
-        const response = await fetch(`${server.url}/projects/${project.id}`, { headers: { accept: "application/json" } });
-        check(response.status === 200, `status ${response.status}`);
-        check(response.headers.get("x-crowdfund-page") === "stored", `x-crowdfund-page: ${response.headers.get("x-crowdfund-page")}`);
-        const json = await response.json();
-        check(json.threads.length === project.threads.length, `${json.threads.length} of ${project.threads.length} threads`);
-        check(sorted(json.tags).join() === sorted(project.tags).join(), `tags ${json.tags}`);
-        project.threadIds = json.threads.map((t) => t.thread_id);
-      },
-      { what: `publishing project ${project.id}` },
-    );
+    const json = await api.published(`/projects/${project.id}`, (j) =>
+      j.threads.length === project.threads.length && sorted(j.tags).join() === sorted(project.tags).join());
+    project.threadIds = json.threads.map((t) => t.thread_id);
   }
   const ids = projects.map((p) => p.id).sort((a, b) => a - b).join();
   const listed = (json) => json.projects.map((p) => p.project_id).sort((a, b) => a - b).join() === ids;
@@ -405,13 +396,9 @@ async function checkPage(target, { bypassCSP }) {
   const page = await context.newPage();
   page.setDefaultTimeout(FRESHNESS_MS);
   const failures = [];
-  const dialogs = [];
+  const dialogs = watchDialogs(page);
   const consoleErrors = [];
   const csp = [];
-  page.on("dialog", (dialog) => {
-    dialogs.push(`${dialog.type()}(${JSON.stringify(dialog.message())})`);
-    dialog.dismiss().catch(() => {});
-  });
   page.on("pageerror", (error) => failures.push(`pageerror: ${error.message}`));
   page.on("console", (message) => {
     const text = message.text();
@@ -597,11 +584,7 @@ describe("in Chromium with JavaScript on, no script of a visitor's runs", () => 
   test("the feed is well-formed XML and carries the hostile names as text", async () => {
     const context = await browser.newContext({ javaScriptEnabled: true });
     const page = await context.newPage();
-    const dialogs = [];
-    page.on("dialog", (d) => {
-      dialogs.push(d.message());
-      d.dismiss().catch(() => {});
-    });
+    const dialogs = watchDialogs(page);
     try {
       const response = await page.goto(`${server.url}/feed.xml`, { waitUntil: "load" });
       assert.equal(response.status(), 200);
@@ -641,11 +624,7 @@ describe("in Chromium with JavaScript on, no script of a visitor's runs", () => 
   test("a JSON twin opened in the browser is inert text", async () => {
     const context = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true });
     const page = await context.newPage();
-    const dialogs = [];
-    page.on("dialog", (d) => {
-      dialogs.push(d.message());
-      d.dismiss().catch(() => {});
-    });
+    const dialogs = watchDialogs(page);
     try {
       for (const project of projects) {
         await page.goto(`${server.url}/api/v1/projects/${project.id}.json`, { waitUntil: "load" });

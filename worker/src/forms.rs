@@ -107,16 +107,12 @@ fn line_list(raw: Option<&str>) -> Value {
 }
 
 /// Where a successful form sends the browser: back to its page, marked as pending publication,
-/// at the new thread when there is one.
-pub fn success_location(return_to: &str, answer: &Value) -> String {
+/// at the new thread when there is one; a new proposal to its own page (rendered on demand
+/// until published).
+pub fn success_location(route: FormRoute, return_to: &str, answer: &Value) -> String {
     let anchor = answer["threads"][0]["thread_id"].as_i64().map(|id| format!("#thread-{id}")).unwrap_or_default();
-    let target = match answer["project_id"].as_i64() {
-        // A new proposal: its own page (rendered on demand until published).
-        Some(id)
-            if answer.get("threads").is_none() && answer.get("tags").is_none() && answer.get("thread_id").is_none() =>
-        {
-            format!("/projects/{id}/")
-        }
+    let target = match (route, answer["project_id"].as_i64()) {
+        (FormRoute::Propose, Some(id)) => format!("/projects/{id}/"),
         _ => return_to.to_owned(),
     };
     format!("{target}?published=pending{anchor}")
@@ -168,12 +164,15 @@ mod tests {
     #[test]
     fn success_goes_back_marked_pending() {
         assert_eq!(
-            success_location("/projects/3/", &json!({"threads": [{"thread_id": 9}]})),
+            success_location(FormRoute::Threads, "/projects/3/", &json!({"threads": [{"thread_id": 9}]})),
             "/projects/3/?published=pending#thread-9"
         );
-        assert_eq!(success_location("/", &json!({"project_id": 12})), "/projects/12/?published=pending");
         assert_eq!(
-            success_location("/projects/3/", &json!({"project_id": 3, "tags": []})),
+            success_location(FormRoute::Propose, "/", &json!({"project_id": 12})),
+            "/projects/12/?published=pending"
+        );
+        assert_eq!(
+            success_location(FormRoute::Tags, "/projects/3/", &json!({"project_id": 3, "tags": []})),
             "/projects/3/?published=pending"
         );
     }

@@ -53,7 +53,7 @@ pub async fn written(c: &mut Call<'_>, written: Written) -> ApiResult<Response> 
         outbox::send(&queue, message).await;
     }
     if let Some(submission) = &c.figures.form {
-        let location = forms::success_location(&submission.form.return_to(), &written.body);
+        let location = forms::success_location(submission.route, &submission.form.return_to(), &written.body);
         let headers = Headers::new();
         headers.set("location", &location).map_err(db::internal)?;
         headers.set("cache-control", "no-store").map_err(db::internal)?;

@@ -43,7 +43,7 @@ impl FormError {
 
     /// Returns the error message if it concerns this field.
     pub fn error_for(&self, name: &str) -> Option<&str> {
-        (self.field.as_deref().map(|f| f.split(['[', '.']).next().unwrap_or(f)) == Some(name))
+        (self.field.as_deref().map(base_field) == Some(name))
             .then_some(self.message.as_str())
     }
 }
@@ -61,9 +61,14 @@ struct FormErrorHtml<'a> {
     target: Option<&'static str>,
 }
 
+/// The form field an API error field names: `threads[0].message` is `threads`.
+fn base_field(field: &str) -> &str {
+    field.split(['[', '.']).next().unwrap_or(field)
+}
+
 /// The label and control id of a field of a form (ids as in `templates/forms/`).
 fn control(kind: &FormKind, field: &str) -> Option<(&'static str, &'static str)> {
-    let name = field.split(['[', '.']).next().unwrap_or(field);
+    let name = base_field(field);
     match (kind, name) {
         (FormKind::Propose, "project_name") => Some(("Project name", "propose-name")),
         (FormKind::Propose, "tagline") => Some(("Tagline", "propose-tagline")),

@@ -43,8 +43,7 @@ impl FormError {
 
     /// Returns the error message if it concerns this field.
     pub fn error_for(&self, name: &str) -> Option<&str> {
-        (self.field.as_deref().map(base_field) == Some(name))
-            .then_some(self.message.as_str())
+        (self.field.as_deref().map(base_field) == Some(name)).then_some(self.message.as_str())
     }
 }
 

@@ -28,12 +28,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $NF}')" != "$WASM_BINDG
 fi
 
 # npm packages: reinstall only when package-lock.json changed since the last install.
-# `npm install` (which follows the lock file and leaves it unchanged), not `npm ci`: npm 11
-# refuses the lock file here because workerd's optional packages for other platforms are not
-# in it.
+# `npm ci` installs exactly the lock file and never rewrites it, so a fresh clone stays clean
+# (the lock lists workerd's optional packages for every platform, as npm itself writes it).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (wrangler, node 22, esbuild, binaryen, playwright-core)"
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 [ "${TEST_TOOLS:-0}" = 1 ] || exit 0

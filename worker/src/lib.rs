@@ -9,6 +9,7 @@ pub mod cors;
 pub mod error;
 pub mod forms;
 pub mod input;
+pub mod sender;
 pub mod voter;
 pub mod votes;
 

@@ -4,11 +4,12 @@
 use serde_json::json;
 use worker::Response;
 
-use super::request::{now, query, raw_body};
+use super::request::{header, now, query, raw_body};
 use super::{auth, respond, Call};
 use crate::config::CHANGES;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use crate::sender::media_type_is;
 use crate::{export, import, input, outbox, rebuild};
 
 /// `GET /api/v1/health`: the outbox backlog and its oldest age (render lag), project count.
@@ -49,6 +50,9 @@ pub async fn export(c: &mut Call<'_>) -> ApiResult<Response> {
 pub async fn import(c: &mut Call<'_>) -> ApiResult<Response> {
     c.figures.route = "import";
     auth::require_admin(c)?;
+    if !media_type_is(header(&c.req, "content-type").as_deref(), "application/json") {
+        return Err(ApiError::UnsupportedMediaType { expected: "application/json".into() });
+    }
     let body = raw_body(&mut c.req).await?;
     let chunk: import::ImportRequest = input::parse_json_within(&body, import::MAX_IMPORT_BYTES)?;
     import::validate(&chunk)?;

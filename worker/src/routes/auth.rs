@@ -4,27 +4,15 @@
 use serde_json::json;
 use worker::{Request, Response};
 
-use super::request::{header, own_origin};
+use super::request::{header, sender};
 use super::{respond, Call};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::{outbox, voter};
 
-/// Refuses browser writes from origins that are neither this site nor allowed.
+/// Refuses writes from a browser on another site (see `sender`).
 pub fn check_origin(c: &Call<'_>) -> ApiResult<()> {
-    let Some(origin) = header(&c.req, "origin") else {
-        return Ok(()); // not a browser: server-to-server calls carry no Origin
-    };
-    let origin = origin.trim_end_matches('/');
-    let config = &c.config;
-    if origin == own_origin(&c.req)
-        || origin == config.site.base_url
-        || config.allowed_origins.iter().any(|o| o == origin)
-    {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!("origin {origin} may not write")))
-    }
+    sender(c).check()
 }
 
 /// Checks the admin bearer token (a Worker secret), in constant time.

@@ -8,32 +8,31 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::forms::{Form, FormRoute};
 use crate::input::{self, MAX_BODY_BYTES};
+use crate::sender::{BodyKind, Origins, Sender};
 
-/// Reads a write's body: JSON (the API) or an urlencoded HTML form (the pages), which is turned
-/// into the same JSON so one set of rules validates both. Anything else is a 415.
+/// Reads a write's body as [`BodyKind::of`] decides: JSON (the API, and any JSON document from
+/// a client that is not a browser on another site) or an urlencoded HTML form from this site's
+/// pages, turned into the same JSON so one set of rules validates both.
 pub async fn body<T: DeserializeOwned>(c: &mut Call<'_>, route: FormRoute) -> ApiResult<T> {
-    let content_type = header(&c.req, "content-type").unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let is_form = essence == "application/x-www-form-urlencoded";
-    if essence != "application/json" && !is_form {
-        return Err(ApiError::UnsupportedMediaType { expected: "application/json".into() });
-    }
+    let sender = sender(c);
+    sender.check()?;
     if header(&c.req, "content-length").and_then(|l| l.parse::<usize>().ok()).is_some_and(|l| l > MAX_BODY_BYTES) {
         return Err(ApiError::TooLarge { limit: MAX_BODY_BYTES });
     }
     let body = raw_body(&mut c.req).await?;
-    if !is_form {
-        return input::parse_json(&body);
-    }
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::TooLarge { limit: MAX_BODY_BYTES });
     }
-    require_same_site_form(&c.req)?;
-    let form = Form::parse(&body);
-    let json = form.to_json(route);
-    c.figures.form = Some(Submission { form, route, path: c.path.clone() });
-    let json = serde_json::to_vec(&json?).map_err(db::internal)?;
-    input::parse_json(&json)
+    match BodyKind::of(header(&c.req, "content-type").as_deref(), &body, &sender)? {
+        BodyKind::Json => input::parse_json(&body),
+        BodyKind::Form => {
+            let form = Form::parse(&body);
+            let json = form.to_json(route);
+            c.figures.form = Some(Submission { form, route, path: c.path.clone() });
+            let json = serde_json::to_vec(&json?).map_err(db::internal)?;
+            input::parse_json(&json)
+        }
+    }
 }
 
 /// Reads the raw body.
@@ -41,16 +40,11 @@ pub async fn raw_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     req.bytes().await.map_err(|_| ApiError::Malformed { message: "the body could not be read".into() })
 }
 
-/// CSRF defence for forms (beyond SameSite=Lax cookies and the Origin check): a browser form
-/// must say where it comes from (Origin, or else Referer) and that must be this site.
-fn require_same_site_form(req: &Request) -> ApiResult<()> {
-    let from = header(req, "origin").filter(|v| !v.is_empty() && v != "null").or_else(|| {
-        header(req, "referer").and_then(|r| worker::Url::parse(&r).ok()).map(|u| u.origin().ascii_serialization())
-    });
-    match from {
-        Some(origin) if origin.trim_end_matches('/') == own_origin(req) => Ok(()),
-        _ => Err(ApiError::Forbidden("a form must be sent from this site's pages".into())),
-    }
+/// Who sent the request (`Origin`, else `Referer`, against this site and `ALLOWED_ORIGINS`).
+pub fn sender(c: &Call<'_>) -> Sender {
+    let own = own_origin(&c.req);
+    let origins = Origins { own: [&own, &c.config.site.base_url], allowed: &c.config.allowed_origins };
+    Sender::of(header(&c.req, "origin").as_deref(), header(&c.req, "referer").as_deref(), &origins)
 }
 
 /// This Worker's own origin, from the request URL.
@@ -69,12 +63,13 @@ pub fn query(req: &Request, name: &str) -> ApiResult<Option<String>> {
     Ok(url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()))
 }
 
-/// An id in the path; anything else means the thing does not exist (404).
+/// An id in the path; anything else means the thing does not exist (404, its field named
+/// `{what}_id` like every 404 of a missing project or thread).
 pub fn path_id(raw: &str, what: &str) -> ApiResult<i64> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| (1..=(1_i64 << 53)).contains(id))
-        .ok_or_else(|| ApiError::not_found(format!("{what} {raw}")))
+        .ok_or_else(|| ApiError::NotFound { what: format!("{what} {raw}"), field: Some(format!("{what}_id")) })
 }
 
 /// The `Idempotency-Key` header, if sent: 1 to 128 visible ASCII characters.

@@ -166,7 +166,7 @@ pub async fn update_tags(db: &D1Database, project_id: i64, edit: &TagEdit, now_m
     let mut after: Vec<String> = current.iter().filter(|t| !removed.contains(t)).chain(&added).cloned().collect();
     after.sort();
     if after.len() > MAX_TAGS {
-        return Err(ApiError::invalid("add", format!("a project has at most {MAX_TAGS} tags")));
+        return Err(tag_limit());
     }
     if added.is_empty() && removed.is_empty() {
         return Ok(Written {
@@ -177,14 +177,9 @@ pub async fn update_tags(db: &D1Database, project_id: i64, edit: &TagEdit, now_m
             rows_written: 0,
         });
     }
+    // Removals first, so an edit that ends within the limit never passes over it on the way;
+    // the limit itself is held by the database (migration 0003), whatever runs concurrently.
     let mut statements = Vec::new();
-    for tag in &added {
-        statements.push(stmt(
-            db,
-            "INSERT OR IGNORE INTO tags (project_id, tag) VALUES (?1, ?2)",
-            &[num(project_id), text(tag)],
-        )?);
-    }
     for tag in &removed {
         statements.push(stmt(
             db,
@@ -192,10 +187,33 @@ pub async fn update_tags(db: &D1Database, project_id: i64, edit: &TagEdit, now_m
             &[num(project_id), text(tag)],
         )?);
     }
+    for tag in &added {
+        statements.push(stmt(
+            db,
+            "INSERT OR IGNORE INTO tags (project_id, tag) VALUES (?1, ?2)",
+            &[num(project_id), text(tag)],
+        )?);
+    }
     let outbox_id = outbox::new_id();
     let change = Change::TagsChanged { project_id, added, removed };
     statements.push(outbox::insert(db, &outbox_id, &change, now_ms)?);
-    let results = db::batch(db, statements).await.map_err(ApiError::Internal)?;
+    // The tags as this batch left them (a concurrent edit may have changed them since the read).
+    statements.push(stmt(db, "SELECT tag FROM tags WHERE project_id = ?1 ORDER BY tag", &[num(project_id)])?);
+    let results =
+        db::batch(db, statements).await.map_err(
+            |e| {
+                if is_tag_limit(&e) {
+                    tag_limit()
+                } else {
+                    ApiError::Internal(e)
+                }
+            },
+        )?;
+    let after: Vec<String> = results
+        .last()
+        .and_then(|r| r.results::<Row>().ok())
+        .map(|rows| rows.into_iter().map(|r| r.tag).collect())
+        .unwrap_or(after);
     Ok(Written {
         status: 200,
         body: json!({ "project_id": project_id, "tags": after }),
@@ -203,4 +221,14 @@ pub async fn update_tags(db: &D1Database, project_id: i64, edit: &TagEdit, now_m
         round_trips: 2,
         rows_written: db::rows_written(&results),
     })
+}
+
+/// The 422 of the tag limit.
+pub fn tag_limit() -> ApiError {
+    ApiError::invalid("add", format!("a project has at most {MAX_TAGS} tags"))
+}
+
+/// Whether a batch failed on the database's tag limit (migration 0003's trigger).
+pub fn is_tag_limit(cause: &str) -> bool {
+    cause.contains("tag_limit")
 }

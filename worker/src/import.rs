@@ -7,7 +7,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
 
-use generator::model::Project;
+use generator::model::ThreadType;
+#[cfg(doc)]
+use generator::model::{Project, Thread};
 
 use crate::db::{self, num, stmt, text};
 use crate::error::{ApiError, ApiResult};
@@ -22,11 +24,41 @@ pub const MAX_IMPORT_BYTES: usize = 1024 * 1024;
 /// every read of them, so imports leave ample room below that.
 pub const MAX_IMPORT_ID: i64 = 1 << 40;
 
-/// The import body: a chunk of a snapshot.
+/// The import body: a chunk of a snapshot. Unknown fields are refused at every level (422), as
+/// on every write: a misspelt field would otherwise be dropped without a word.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
-    pub projects: Vec<Project>,
+    pub projects: Vec<ImportProject>,
+}
+
+/// A project of the snapshot format ([`Project`]), strictly.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportProject {
+    pub project_id: i64,
+    pub project_name: String,
+    pub tagline: String,
+    pub tags: Vec<String>,
+    pub created_at: String,
+    #[serde(default)]
+    pub threads: Vec<ImportThread>,
+}
+
+/// A thread of the snapshot format ([`Thread`]), strictly.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportThread {
+    pub thread_id: i64,
+    pub project_id: i64,
+    /// Required, `null` for a top-level thread (as the schema says).
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub parent_id: Option<i64>,
+    pub thread_type: ThreadType,
+    pub message: String,
+    pub up_vote: i64,
+    pub down_vote: i64,
+    pub created_at: String,
 }
 
 /// Checks a chunk before anything is written.
@@ -39,6 +71,9 @@ pub fn validate(req: &ImportRequest) -> ApiResult<()> {
         imported_id(&field("project_id"), p.project_id)?;
         input::line(&field("project_name"), &p.project_name, input::MAX_NAME_CHARS)?;
         input::line(&field("tagline"), &p.tagline, input::MAX_TAGLINE_CHARS)?;
+        if p.tags.len() > input::MAX_TAGS {
+            return Err(ApiError::invalid(field("tags"), format!("at most {} tags", input::MAX_TAGS)));
+        }
         for t in &p.threads {
             imported_id(&field("threads.thread_id"), t.thread_id)?;
             if t.project_id != p.project_id {
@@ -110,6 +145,8 @@ pub async fn import(db: &D1Database, req: &ImportRequest) -> ApiResult<Value> {
                 message: "a project or thread id or name already exists".into(),
                 field: Some("projects".into()),
             }
+        } else if crate::projects::is_tag_limit(&e) {
+            ApiError::invalid("projects", format!("a project has at most {} tags", input::MAX_TAGS))
         } else if e.contains("FOREIGN KEY") {
             ApiError::invalid("projects", "a reply's parent is missing from the import")
         } else {

@@ -187,7 +187,7 @@ pub async fn vote(
 /// GetProjectThreads: at most `limit` threads, newest first, after the `cursor` thread id.
 pub async fn list(db: &D1Database, project_id: i64, limit: u32, cursor: Option<i64>) -> ApiResult<Value> {
     if !db::project_exists(db, project_id).await? {
-        return Err(ApiError::not_found(format!("project {project_id}")));
+        return Err(ApiError::NotFound { what: format!("project {project_id}"), field: Some("project_id".into()) });
     }
     let rows: Vec<ThreadRow> = db::rows(stmt(
         db,

@@ -86,6 +86,8 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Response {
             }
         }
     };
+    // HEAD answers like GET, without the body.
+    let response = if method == Method::Head { respond::without_body(response) } else { response };
     let preflight = method == Method::Options;
     for (name, value) in cors::headers_for(origin.as_deref(), &allowed_origins, preflight) {
         let _ = response.headers().set(name, &value);
@@ -125,23 +127,25 @@ async fn route(req: Request, env: &Env, config: Config, figures: &mut Figures) -
         }
         (["projects", "tags"], _) => Err(allow("PUT")),
         (["api", "v1", "projects", _, "tags"], _) => Err(allow("PUT, PATCH, POST")),
-        (["api", "v1", "projects", id, "threads"], Method::Get) => threads::list(&mut c, id).await,
+        (["api", "v1", "projects", id, "threads"], Method::Get | Method::Head) => threads::list(&mut c, id).await,
         (["api", "v1", "projects", id, "threads"], Method::Post) => threads::update(&mut c, id).await,
-        (["api", "v1", "projects", _, "threads"], _) => Err(allow("GET, POST")),
+        (["api", "v1", "projects", _, "threads"], _) => Err(allow("GET, HEAD, POST")),
         (["api", "v1", "threads", id, "vote"], Method::Post) => threads::vote(&mut c, id).await,
         (["api", "v1", "threads", _, "vote"], _) => Err(allow("POST")),
         (["api", "v1", "voters"], Method::Post) => auth::new_voter(&mut c),
         (["api", "v1", "voters"], _) => Err(allow("POST")),
-        (["api", "v1", "health"], Method::Get) => admin::health(&mut c).await,
-        (["api", "v1", "health"], _) => Err(allow("GET")),
-        (["api", "v1", "export"], Method::Get) => admin::export(&mut c).await,
-        (["api", "v1", "export"], _) => Err(allow("GET")),
+        (["api", "v1", "health"], Method::Get | Method::Head) => admin::health(&mut c).await,
+        (["api", "v1", "health"], _) => Err(allow("GET, HEAD")),
+        (["api", "v1", "export"], Method::Get | Method::Head) => admin::export(&mut c).await,
+        (["api", "v1", "export"], _) => Err(allow("GET, HEAD")),
         (["api", "v1", "admin", "import"], Method::Post) => admin::import(&mut c).await,
         (["api", "v1", "admin", "import"], _) => Err(allow("POST")),
         (["api", "v1", "admin", "rebuilds"], Method::Post) => admin::start_rebuild(&mut c).await,
         (["api", "v1", "admin", "rebuilds"], _) => Err(allow("POST")),
-        (["api", "v1", "admin", "rebuilds", id], Method::Get) => admin::rebuild_progress(&mut c, id).await,
-        (["api", "v1", "admin", "rebuilds", _], _) => Err(allow("GET")),
+        (["api", "v1", "admin", "rebuilds", id], Method::Get | Method::Head) => {
+            admin::rebuild_progress(&mut c, id).await
+        }
+        (["api", "v1", "admin", "rebuilds", _], _) => Err(allow("GET, HEAD")),
         (["favicon.ico"], Method::Get | Method::Head) => pages::favicon(&mut c),
         (["projects", project, "threads", thread, "reply"], Method::Get | Method::Head) => {
             pages::reply(&mut c, project, thread).await

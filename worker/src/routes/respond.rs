@@ -23,6 +23,15 @@ pub fn json(status: u16, body: &Value) -> ApiResult<Response> {
     Ok(response)
 }
 
+/// The same answer without its body (HEAD).
+pub fn without_body(response: Response) -> Response {
+    let (status, headers) = (response.status_code(), response.headers().clone());
+    match Response::empty() {
+        Ok(empty) => empty.with_status(status).with_headers(headers),
+        Err(_) => response,
+    }
+}
+
 /// The JSON error answer, with `Allow` on 405 and `Retry-After` on 429.
 pub fn error(e: &ApiError) -> Response {
     let headers = Headers::new();

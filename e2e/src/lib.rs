@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
+pub mod make_dev;
+
 /// How long a page may take to show a write before a test fails.
 pub const FRESHNESS_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -121,35 +123,53 @@ impl Server {
         if options.config.is_none() {
             migrate(&root, &state)?;
         }
-        let port = free_port()?;
-        let inspector = free_port()?;
-        let log = state.with_file_name(format!("wrangler-{port}.log"));
-        let log_file = std::fs::File::create(&log)?;
-        let mut cmd = wrangler();
-        cmd.arg("dev");
-        if let Some(config) = &options.config {
-            cmd.args(["--config", config]);
+        // A port found free can be taken by another test before wrangler binds it: try again
+        // with fresh ports when that is why it exited.
+        let mut tmp = tmp;
+        for attempt in 1..=3 {
+            let port = free_port()?;
+            let inspector = free_port()?;
+            let log = state.with_file_name(format!("wrangler-{port}.log"));
+            let log_file = std::fs::File::create(&log)?;
+            let mut cmd = wrangler();
+            cmd.arg("dev");
+            if let Some(config) = &options.config {
+                cmd.args(["--config", config]);
+            }
+            cmd.args(["--ip", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--inspector-port", &inspector.to_string(), "--test-scheduled", "--log-level", "log"])
+                .arg("--persist-to")
+                .arg(&state);
+            for (name, value) in &options.vars {
+                cmd.args(["--var", &format!("{name}:{value}")]);
+            }
+            let child = cmd
+                .current_dir(&root)
+                .stdin(Stdio::null())
+                .stdout(log_file.try_clone()?)
+                .stderr(log_file)
+                .process_group(0)
+                .spawn()
+                .context("starting wrangler dev")?;
+            let mut server = Server {
+                url: format!("http://127.0.0.1:{port}"),
+                port,
+                state: state.clone(),
+                child: Some(child),
+                _tmp: tmp.take(),
+                log,
+            };
+            let ready_path = if options.config.is_some() { "/" } else { "/api/v1/health" };
+            match server.wait_ready(ready_path, Duration::from_secs(120)) {
+                Ok(()) => return Ok(server),
+                Err(_) if attempt < 3 && server.log_text().contains("Address already in use") => {
+                    server.signal("KILL");
+                    tmp = server._tmp.take();
+                }
+                Err(e) => return Err(e),
+            }
         }
-        cmd.args(["--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &inspector.to_string(), "--test-scheduled", "--log-level", "log"])
-            .arg("--persist-to")
-            .arg(&state);
-        for (name, value) in &options.vars {
-            cmd.args(["--var", &format!("{name}:{value}")]);
-        }
-        let child = cmd
-            .current_dir(&root)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file)
-            .process_group(0)
-            .spawn()
-            .context("starting wrangler dev")?;
-        let mut server =
-            Server { url: format!("http://127.0.0.1:{port}"), port, state, child: Some(child), _tmp: tmp, log };
-        let ready_path = if options.config.is_some() { "/" } else { "/api/v1/health" };
-        server.wait_ready(ready_path, Duration::from_secs(120))?;
-        Ok(server)
+        bail!("wrangler dev found no free port in three attempts")
     }
 
     fn wait_ready(&mut self, path: &str, timeout: Duration) -> Result<()> {
@@ -205,18 +225,7 @@ impl Server {
 
     fn signal(&mut self, sig: &str) {
         if let Some(mut child) = self.child.take() {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill").args(["-s", sig, "--", &group]).status();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
-            let _ = child.kill();
-            let _ = child.wait();
+            signal_group(&mut child, sig);
         }
     }
 
@@ -230,6 +239,27 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.signal("TERM");
     }
+}
+
+/// Sends `sig` to a child's process group and waits (up to 10 s, then SIGKILL) for it to end.
+pub fn signal_group(child: &mut Child, sig: &str) {
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill").args(["-s", sig, "--", &group]).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Stops a child's process group (SIGTERM, then SIGKILL after 10 s).
+pub fn stop_group(child: &mut Child) {
+    signal_group(child, "TERM");
 }
 
 /// An HTTP answer: status, headers and body.

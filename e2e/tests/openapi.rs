@@ -623,7 +623,11 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
             409,
         ),
         ("proposeProject", client.post("/api/v1/projects", &big).await?, 413),
-        ("proposeProject", client.send(client.request(Method::POST, "/api/v1/projects").body("{}")).await?, 415),
+        (
+            "proposeProject",
+            client.send(client.request(Method::POST, "/api/v1/projects").body("project_name=x")).await?,
+            415,
+        ),
         (
             "proposeProject",
             client

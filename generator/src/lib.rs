@@ -5,11 +5,14 @@
 //! [`render`], so a page rendered incrementally is byte-identical to the same page from a full
 //! build of the same data.
 
+pub mod gather;
 pub mod markdown;
 pub mod model;
 pub mod pages;
 pub mod paths;
 pub mod site;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use pages::{render, Page, PageData, SiteConfig};
 

@@ -1,16 +1,17 @@
-//! The whole site from an in-memory snapshot: which pages exist, and the data of each.
+//! The whole site from an in-memory snapshot: which pages exist, and (as a
+//! [`ReadModel`]) what each shows.
 //!
-//! The Worker answers the same questions from D1 (`worker/src/db.rs` mirrors these rules);
-//! `verify` and the property tests hold the two to byte-identical output.
+//! The Worker answers the same questions from D1 (`crowdfund-core`'s `read_model`); the pages'
+//! arithmetic is [`gather`](crate::gather)'s alone, and a native test in `crowdfund-core` holds
+//! the two models' answers equal.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 
+use crate::gather::{self, ReadModel, Stats};
 use crate::model::{Project, ProjectSummary, Snapshot};
 use crate::pages::{render, Page, PageData, SiteConfig};
-use crate::paths::{
-    listing_page_of, sitemap_chunk_of, tag_pages_for_count, tag_pages_from, PageKey, Target, FEED_SIZE, FRONT_SIZE,
-    LISTING_PAGE_SIZE, SITEMAP_CHUNK, SITE_WIDE_PAGES, TAG_PAGE_SIZE,
-};
+use crate::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, PageKey, Target, SITE_WIDE_PAGES};
 use crate::Result;
 
 /// A snapshot indexed for page lookups: projects by id, and each tag's project ids ascending.
@@ -101,10 +102,6 @@ impl SiteIndex {
         ids.filter_map(|id| self.projects.get(id)).map(ProjectSummary::from).collect()
     }
 
-    fn newest(&self, n: usize) -> Vec<ProjectSummary> {
-        self.projects.values().rev().take(n).map(ProjectSummary::from).collect()
-    }
-
     /// Lists every page a full build writes.
     pub fn all_keys(&self) -> Vec<PageKey> {
         self.keys(true)
@@ -128,78 +125,58 @@ impl SiteIndex {
 
     /// Resolves a change's target into page keys, using the tag counts where needed.
     pub fn resolve(&self, target: &Target) -> Vec<PageKey> {
-        match target {
-            Target::Page(key) => vec![key.clone()],
-            Target::TagTail { tag, project_id } => {
-                let ids = self.tags.get(tag).map(Vec::as_slice).unwrap_or_default();
-                let before = ids.partition_point(|id| id < project_id) as i64;
-                tag_pages_from(tag, before, ids.len() as i64)
-            }
-        }
+        let Ok(keys) = gather::ready(gather::resolve(self, target));
+        keys
     }
 
     /// Gathers what one page shows.
     pub fn page_data(&self, key: &PageKey) -> PageData {
-        match key {
-            PageKey::Front => PageData::Front {
-                newest: self.newest(FRONT_SIZE),
-                total: self.projects.len() as i64,
-                last_listing: self.last_listing(),
-            },
-            PageKey::Listing { page } => {
-                let first = (i64::from(*page) - 1) * LISTING_PAGE_SIZE + 1;
-                let range = first..first + LISTING_PAGE_SIZE;
-                PageData::Listing {
-                    page: *page,
-                    items: self.summaries(self.projects.range(range).map(|(id, _)| id)),
-                    last_listing: self.last_listing(),
-                }
-            }
-            PageKey::Detail { project_id } => match self.projects.get(project_id) {
-                Some(project) => PageData::Detail { project: project.clone() },
-                None => PageData::Gone(key.clone()),
-            },
-            PageKey::TagIndex { tag } | PageKey::TagPage { tag, .. } => self.tag_data(key, tag),
-            PageKey::Feed => PageData::Feed { newest: self.newest(FEED_SIZE) },
-            PageKey::SitemapIndex => PageData::SitemapIndex {
-                chunks: self.projects.keys().next_back().map_or(0, |id| sitemap_chunk_of(*id)),
-            },
-            PageKey::Sitemap { chunk } => {
-                let first = (i64::from(*chunk) - 1) * SITEMAP_CHUNK + 1;
-                PageData::Sitemap {
-                    chunk: *chunk,
-                    project_ids: self.projects.range(first..first + SITEMAP_CHUNK).map(|(id, _)| *id).collect(),
-                }
-            }
-            PageKey::Robots => PageData::Robots,
-            PageKey::NotFound => PageData::NotFound,
-            PageKey::Stylesheet => PageData::Stylesheet,
-            PageKey::Script => PageData::Script,
-        }
+        let Ok(data) = gather::ready(gather::page_data(self, key));
+        data
     }
 
-    fn tag_data(&self, key: &PageKey, tag: &str) -> PageData {
-        let Some(ids) = self.tags.get(tag) else {
-            return PageData::Gone(key.clone());
-        };
-        let last_page = tag_pages_for_count(ids.len() as i64);
-        let page_items = |page: u32| {
-            let start = (page as usize - 1) * TAG_PAGE_SIZE as usize;
-            let end = (start + TAG_PAGE_SIZE as usize).min(ids.len());
-            self.summaries(ids[start.min(end)..end].iter())
-        };
-        match key {
-            PageKey::TagIndex { .. } => PageData::TagIndex {
-                tag: tag.to_owned(),
-                items: page_items(last_page),
-                total: ids.len() as i64,
-                last_page,
-            },
-            PageKey::TagPage { page, .. } if *page >= 1 && *page <= last_page => {
-                PageData::TagPage { tag: tag.to_owned(), page: *page, items: page_items(*page), last_page }
-            }
-            _ => PageData::Gone(key.clone()),
-        }
+    fn tag_ids(&self, tag: &str) -> &[i64] {
+        self.tags.get(tag).map(Vec::as_slice).unwrap_or_default()
+    }
+}
+
+/// The snapshot answers at once and never fails.
+impl ReadModel for SiteIndex {
+    type Error = Infallible;
+
+    async fn stats(&self) -> Result<Stats, Infallible> {
+        Ok(Stats { total: self.projects.len() as i64, max_id: self.projects.keys().next_back().copied().unwrap_or(0) })
+    }
+
+    async fn newest(&self, n: usize) -> Result<Vec<ProjectSummary>, Infallible> {
+        Ok(self.projects.values().rev().take(n).map(ProjectSummary::from).collect())
+    }
+
+    async fn summaries_between(&self, first: i64, last: i64) -> Result<Vec<ProjectSummary>, Infallible> {
+        Ok(self.summaries(self.projects.range(first..=last).map(|(id, _)| id)))
+    }
+
+    async fn ids_between(&self, first: i64, last: i64) -> Result<Vec<i64>, Infallible> {
+        Ok(self.projects.range(first..=last).map(|(id, _)| *id).collect())
+    }
+
+    async fn project(&self, project_id: i64) -> Result<Option<Project>, Infallible> {
+        Ok(self.projects.get(&project_id).cloned())
+    }
+
+    async fn tag_count(&self, tag: &str) -> Result<i64, Infallible> {
+        Ok(self.tag_ids(tag).len() as i64)
+    }
+
+    async fn tag_count_before(&self, tag: &str, project_id: i64) -> Result<i64, Infallible> {
+        Ok(self.tag_ids(tag).partition_point(|id| *id < project_id) as i64)
+    }
+
+    async fn tagged(&self, tag: &str, offset: i64, limit: i64) -> Result<Vec<ProjectSummary>, Infallible> {
+        let ids = self.tag_ids(tag);
+        let start = usize::try_from(offset).unwrap_or(0).min(ids.len());
+        let end = start.saturating_add(usize::try_from(limit).unwrap_or(0)).min(ids.len());
+        Ok(self.summaries(ids[start..end].iter()))
     }
 }
 

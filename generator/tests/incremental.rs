@@ -11,33 +11,10 @@ use generator::model::{Project, Snapshot, Thread, ThreadType};
 use generator::pages::{render, PageData, SiteConfig};
 use generator::paths::{object_keys_of, pages_touched, Change};
 use generator::site::{self, SiteIndex};
+use generator::testing::Rng;
 
 /// A page store: object key to (content type, bytes).
 type Store = BTreeMap<String, (&'static str, Vec<u8>)>;
-
-/// xorshift64*: deterministic, good enough to pick test data.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        (!items.is_empty()).then(|| &items[self.below(items.len() as u64) as usize])
-    }
-}
 
 const TAGS: [&str; 4] = ["solar", "water", "repair", "x-y"];
 

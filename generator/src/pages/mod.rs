@@ -121,6 +121,19 @@ pub fn render(site: &SiteConfig, data: &PageData) -> Result<Vec<Page>> {
     }
 }
 
+/// The data of a page that depends only on the deployment (stylesheet, script, robots.txt, the
+/// 404 page), or `None` for a page of the data. Such pages are answered from the code, so a
+/// deploy updates them without a rebuild, and are never stored.
+pub fn deployment_data(key: &PageKey) -> Option<PageData> {
+    match key {
+        PageKey::Robots => Some(PageData::Robots),
+        PageKey::NotFound => Some(PageData::NotFound),
+        PageKey::Stylesheet => Some(PageData::Stylesheet),
+        PageKey::Script => Some(PageData::Script),
+        _ => None,
+    }
+}
+
 /// Returns the key this data renders (for `Gone`, the page whose objects go away).
 pub fn key_of(data: &PageData) -> PageKey {
     match data {

@@ -5,8 +5,8 @@ WRANGLER := wrangler
 PORT ?= 8787
 STATE ?= .wrangler/state
 
-WORKER_SOURCES := $(shell find worker/src generator/src templates -type f 2>/dev/null) \
-	worker/Cargo.toml generator/Cargo.toml generator/askama.toml Cargo.toml Cargo.lock
+WORKER_SOURCES := $(shell find worker/src core/src generator/src templates -type f 2>/dev/null) \
+	worker/Cargo.toml core/Cargo.toml generator/Cargo.toml generator/askama.toml Cargo.toml Cargo.lock
 
 .PHONY: dev test unit e2e browser bench fmt lint tools tools-test worker-bundle cli migrate clean
 

@@ -1,14 +1,6 @@
-//! Binding names and settings, read once per request from the Worker's environment.
+//! Settings, read once from the Worker's `[vars]` and secrets (the shell passes lookups).
 
 use generator::SiteConfig;
-use worker::Env;
-
-/// The D1 database binding.
-pub const DB: &str = "DB";
-/// The producer binding of the "changes" queue.
-pub const CHANGES: &str = "CHANGES";
-/// The R2 bucket holding rendered pages.
-pub const PAGES: &str = "PAGES";
 
 /// Outbox rows older than this are re-driven by the cron (override: var `REDRIVE_AFTER_MS`).
 pub const REDRIVE_AFTER_MS: u64 = 30_000;
@@ -16,6 +8,7 @@ pub const REDRIVE_AFTER_MS: u64 = 30_000;
 pub const RETRY_DELAY_SECONDS: u32 = 2;
 
 /// Settings from `[vars]` and secrets.
+#[derive(Debug, Clone)]
 pub struct Config {
     pub site: SiteConfig,
     /// Origins (scheme://host:port) whose pages may write from a browser.
@@ -23,22 +16,32 @@ pub struct Config {
     /// Key that signs voter ids (a secret: `.dev.vars` locally, `wrangler secret put` in
     /// production).
     pub voter_secret: Vec<u8>,
-    /// Bearer token of admin operations (export, rebuild); a secret too. Empty: disabled.
+    /// Bearer token of admin operations (export, import, rebuild); a secret too. Empty:
+    /// disabled.
     pub admin_token: String,
     /// Age after which the cron re-sends an outbox row.
     pub redrive_after_ms: u64,
+    /// Whether the rate limits apply (var `RATE_LIMITS=off` turns them off for benchmarks).
+    pub rate_limits: bool,
     /// Test hooks (var `TEST_HOOKS=1`, never set in production): a write carrying
     /// `x-test-drop-message: 1` skips its queue send, as if the message were lost.
     pub test_hooks: bool,
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Config::from_vars(|_| None, |_| None)
+    }
+}
+
 impl Config {
-    /// Reads the settings; missing optional ones fall back to local defaults.
-    pub fn from_env(env: &Env) -> Self {
-        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    /// Reads the settings through `var` (plain vars) and `secret` (secrets); missing optional
+    /// ones fall back to local defaults.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>, secret: impl Fn(&str) -> Option<String>) -> Self {
+        let defaults = SiteConfig::default();
         let site = SiteConfig {
-            base_url: var("SITE_URL").unwrap_or_else(|| SiteConfig::default().base_url),
-            site_name: var("SITE_NAME").unwrap_or_else(|| SiteConfig::default().site_name),
+            base_url: var("SITE_URL").map(|u| u.trim_end_matches('/').to_owned()).unwrap_or(defaults.base_url),
+            site_name: var("SITE_NAME").unwrap_or(defaults.site_name),
         };
         let allowed_origins = var("ALLOWED_ORIGINS")
             .unwrap_or_default()
@@ -46,10 +49,37 @@ impl Config {
             .map(|o| o.trim().trim_end_matches('/').to_owned())
             .filter(|o| !o.is_empty())
             .collect();
-        let voter_secret = env.secret("VOTER_SECRET").map(|s| s.to_string().into_bytes()).unwrap_or_default();
-        let admin_token = env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default();
-        let redrive_after_ms = var("REDRIVE_AFTER_MS").and_then(|v| v.parse().ok()).unwrap_or(REDRIVE_AFTER_MS);
-        let test_hooks = var("TEST_HOOKS").as_deref() == Some("1");
-        Config { site, allowed_origins, voter_secret, admin_token, redrive_after_ms, test_hooks }
+        Config {
+            site,
+            allowed_origins,
+            voter_secret: secret("VOTER_SECRET").map(String::into_bytes).unwrap_or_default(),
+            admin_token: secret("ADMIN_TOKEN").unwrap_or_default(),
+            redrive_after_ms: var("REDRIVE_AFTER_MS").and_then(|v| v.parse().ok()).unwrap_or(REDRIVE_AFTER_MS),
+            rate_limits: var("RATE_LIMITS").as_deref() != Some("off"),
+            test_hooks: var("TEST_HOOKS").as_deref() == Some("1"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vars_and_secrets_are_read_with_defaults() {
+        let c = Config::from_vars(
+            |name| match name {
+                "ALLOWED_ORIGINS" => Some(" https://a.example/ , ,https://b.example".into()),
+                "SITE_URL" => Some("https://crowdfund.example/".into()),
+                "RATE_LIMITS" => Some("off".into()),
+                _ => None,
+            },
+            |name| (name == "ADMIN_TOKEN").then(|| "t".into()),
+        );
+        assert_eq!(c.allowed_origins, vec!["https://a.example", "https://b.example"]);
+        assert_eq!(c.site.base_url, "https://crowdfund.example");
+        assert_eq!((c.admin_token.as_str(), c.voter_secret.is_empty()), ("t", true));
+        assert!(!c.rate_limits && !c.test_hooks);
+        assert_eq!(c.redrive_after_ms, REDRIVE_AFTER_MS);
     }
 }

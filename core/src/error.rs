@@ -118,8 +118,49 @@ impl ApiError {
     }
 }
 
+/// Every code [`ApiError::code`] answers, in status order (the OpenAPI test reads this list).
+pub const ERROR_CODES: [&str; 11] = [
+    "malformed",
+    "unauthenticated",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "too_large",
+    "unsupported_media_type",
+    "invalid",
+    "rate_limited",
+    "internal",
+];
+
 /// The write API's result type.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crate::sql::DbError> for ApiError {
+    fn from(e: crate::sql::DbError) -> Self {
+        ApiError::Internal(e.message)
+    }
+}
+
+impl From<crate::platform::PortError> for ApiError {
+    fn from(e: crate::platform::PortError) -> Self {
+        ApiError::Internal(e.0)
+    }
+}
+
+impl From<generator::Error> for ApiError {
+    fn from(e: generator::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    /// Serialising our own values; parsing input goes through `rules::input`, which words its
+    /// errors for clients.
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -130,6 +171,25 @@ mod tests {
         let e = ApiError::Internal("D1_ERROR: secret detail".into());
         assert_eq!(e.status(), 500);
         assert!(!e.body().contains("secret"));
+    }
+
+    #[test]
+    fn every_code_is_listed_once() {
+        let all = [
+            ApiError::Malformed { message: String::new() },
+            ApiError::Unauthenticated(String::new()),
+            ApiError::Forbidden(String::new()),
+            ApiError::not_found("x"),
+            ApiError::MethodNotAllowed { method: String::new(), allowed: String::new() },
+            ApiError::Conflict { message: String::new(), field: None },
+            ApiError::TooLarge { limit: 1 },
+            ApiError::UnsupportedMediaType { expected: String::new() },
+            ApiError::invalid("f", "m"),
+            ApiError::RateLimited { retry_after: 1 },
+            ApiError::Internal(String::new()),
+        ];
+        assert_eq!(all.iter().map(ApiError::code).collect::<Vec<_>>(), ERROR_CODES);
+        assert!(all.windows(2).all(|w| w[0].status() < w[1].status()));
     }
 
     #[test]

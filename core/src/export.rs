@@ -3,46 +3,37 @@
 //! --from` and `crowdfund verify`. Admin only (bearer token).
 
 use serde_json::{json, Value};
-use worker::D1Database;
 
 use generator::model::Project;
 use generator::SiteConfig;
 
-use crate::db::{self, num, text, ThreadRow, THREAD_COLUMNS};
 use crate::error::ApiResult;
+use crate::params;
+use crate::read_model::{decode_summaries, decode_threads, project_of, summaries, THREAD_COLUMNS};
+use crate::sql::{nth, Database, Statement};
 
 /// Most projects per export page.
 pub const MAX_EXPORT_PAGE: u32 = 500;
 
-/// Returns projects with ids after `after`, with their threads, and the cursor of the next page.
-pub async fn page(db: &D1Database, site: &SiteConfig, after: i64, limit: u32) -> ApiResult<Value> {
-    let summaries = db::summaries(
-        db,
-        "WHERE p.project_id > ?1 ORDER BY p.project_id LIMIT ?2",
-        &[num(after), num(i64::from(limit))],
-    )
-    .await?;
-    let ids: Vec<i64> = summaries.iter().map(|s| s.project_id).collect();
-    let ids_json = serde_json::to_string(&ids).map_err(db::internal)?;
-    let threads: Vec<ThreadRow> = db::rows(db::stmt(
-        db,
-        &format!("SELECT {THREAD_COLUMNS} FROM threads WHERE project_id IN (SELECT value FROM json_each(?1)) ORDER BY thread_id"),
-        &[text(&ids_json)],
-    )?)
-    .await?;
-    let mut projects: Vec<Project> = summaries
-        .into_iter()
-        .map(|s| Project {
-            project_id: s.project_id,
-            project_name: s.project_name,
-            tagline: s.tagline,
-            tags: s.tags,
-            created_at: s.created_at,
-            threads: Vec::new(),
-        })
-        .collect();
-    for t in threads {
-        let t = t.into_thread();
+/// Returns projects with ids after `after`, with their threads, and the cursor of the next page
+/// (one round trip).
+pub async fn page(db: &impl Database, site: &SiteConfig, after: i64, limit: u32) -> ApiResult<Value> {
+    let results = db
+        .batch(vec![
+            summaries("WHERE p.project_id > ?1 ORDER BY p.project_id LIMIT ?2", params![after, limit]),
+            Statement::built(
+                format!(
+                    "SELECT {THREAD_COLUMNS} FROM threads WHERE project_id IN \
+                     (SELECT project_id FROM projects WHERE project_id > ?1 ORDER BY project_id LIMIT ?2) \
+                     ORDER BY thread_id"
+                ),
+                params![after, limit],
+            ),
+        ])
+        .await?;
+    let mut projects: Vec<Project> =
+        decode_summaries(nth(&results, 0, "export")?)?.into_iter().map(|s| project_of(s, Vec::new())).collect();
+    for t in decode_threads(nth(&results, 1, "export")?)? {
         if let Ok(i) = projects.binary_search_by_key(&t.project_id, |p| p.project_id) {
             projects[i].threads.push(t);
         }

@@ -5,15 +5,16 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::D1Database;
 
 use generator::model::ThreadType;
 #[cfg(doc)]
 use generator::model::{Project, Thread};
 
-use crate::db::{self, num, stmt, text};
 use crate::error::{ApiError, ApiResult};
-use crate::input;
+use crate::params;
+use crate::projects::is_tag_limit;
+use crate::rules::input;
+use crate::sql::{self, Database, Statement};
 
 /// Most projects per import call (keeps one batch well inside D1's statement limits).
 pub const MAX_IMPORT_PROJECTS: usize = 20;
@@ -100,58 +101,54 @@ fn imported_id(field: &str, id: i64) -> ApiResult<i64> {
 }
 
 /// Writes a validated chunk in one batch; an id or name already present is a 409.
-pub async fn import(db: &D1Database, req: &ImportRequest) -> ApiResult<Value> {
+pub async fn import(db: &impl Database, req: &ImportRequest) -> ApiResult<Value> {
     let mut statements = Vec::new();
     let mut threads = 0;
     for p in &req.projects {
-        statements.push(stmt(
-            db,
+        statements.push(Statement::new(
             "INSERT INTO projects (project_id, project_name, name_key, tagline, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            &[num(p.project_id), text(&p.project_name), text(&input::name_key(&p.project_name)), text(&p.tagline), text(&p.created_at)],
-        )?);
+            params![p.project_id, &p.project_name, input::name_key(&p.project_name), &p.tagline, &p.created_at],
+        ));
         for tag in &p.tags {
-            let tag = input::tag("tags", tag)?;
-            statements.push(stmt(
-                db,
+            statements.push(Statement::new(
                 "INSERT OR IGNORE INTO tags (project_id, tag) VALUES (?1, ?2)",
-                &[num(p.project_id), text(&tag)],
-            )?);
+                params![p.project_id, input::tag("tags", tag)?],
+            ));
         }
         // Parents before replies: ids grow with time, so id order is creation order.
         let mut ordered: Vec<_> = p.threads.iter().collect();
         ordered.sort_by_key(|t| t.thread_id);
         for t in ordered {
-            statements.push(stmt(
-                db,
+            statements.push(Statement::new(
                 "INSERT INTO threads (thread_id, project_id, parent_id, thread_type, message, up_vote, down_vote, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                &[
-                    num(t.thread_id),
-                    num(t.project_id),
-                    t.parent_id.map_or(wasm_bindgen::JsValue::NULL, num),
-                    text(t.thread_type.as_str()),
-                    text(&t.message),
-                    num(t.up_vote),
-                    num(t.down_vote),
-                    text(&t.created_at),
+                params![
+                    t.thread_id,
+                    t.project_id,
+                    t.parent_id,
+                    t.thread_type.as_str(),
+                    &t.message,
+                    t.up_vote,
+                    t.down_vote,
+                    &t.created_at
                 ],
-            )?);
+            ));
             threads += 1;
         }
     }
-    let results = db::batch(db, statements).await.map_err(|e| {
-        if e.contains("UNIQUE") || e.contains("PRIMARY KEY") {
+    let results = db.batch(statements).await.map_err(|e| {
+        if e.is_any_unique_violation() {
             ApiError::Conflict {
                 message: "a project or thread id or name already exists".into(),
                 field: Some("projects".into()),
             }
-        } else if crate::projects::is_tag_limit(&e) {
+        } else if is_tag_limit(&e) {
             ApiError::invalid("projects", format!("a project has at most {} tags", input::MAX_TAGS))
-        } else if e.contains("FOREIGN KEY") {
+        } else if e.is_foreign_key_violation() {
             ApiError::invalid("projects", "a reply's parent is missing from the import")
         } else {
-            ApiError::Internal(e)
+            e.into()
         }
     })?;
-    Ok(json!({ "projects": req.projects.len(), "threads": threads, "rows_written": db::rows_written(&results) }))
+    Ok(json!({ "projects": req.projects.len(), "threads": threads, "rows_written": sql::rows_written(&results) }))
 }

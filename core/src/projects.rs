@@ -1,85 +1,80 @@
-//! The projects context's use cases: ProposeProject and UpdateTags. Each is one D1 batch that
-//! writes the state and its outbox row together; the change is sent after the commit.
+//! The projects context's use cases: ProposeProject and UpdateTags. Each is one batch that
+//! writes the state and its outbox row together; the route sends the change after the commit.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::D1Database;
 
 use generator::paths::Change;
 
-use crate::db::{self, num, stmt, text};
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Proposal, TagEdit, MAX_TAGS};
-use crate::outbox::{self, ChangeMessage};
+use crate::outbox::ChangeMessage;
+use crate::params;
+use crate::platform::Now;
+use crate::rules::input::{Proposal, TagEdit, MAX_TAGS};
+use crate::sql::{self, nth, Database, DbError, Rows, Statement};
+use crate::write::Written;
 
-/// What a write answers, plus the change to send and the D1 figures for the log.
-pub struct Written {
-    pub status: u16,
-    pub body: Value,
-    pub message: Option<ChangeMessage>,
-    pub round_trips: u32,
-    pub rows_written: usize,
-}
+/// The statements of a proposal select the new project's id by its unique name key, so the
+/// whole proposal is one round trip.
+const BY_NAME: &str = "FROM projects WHERE name_key = ?1";
 
 /// ProposeProject: project, tags, one PROBLEM thread per problem and one SOLUTION thread per
 /// solution, the outbox row and (with an Idempotency-Key) the stored answer, in one batch.
 pub async fn propose(
-    db: &D1Database,
+    db: &impl Database,
     p: &Proposal,
     idem_key: Option<&str>,
-    now: &str,
-    now_ms: u64,
+    outbox_id: String,
+    now: &Now,
 ) -> ApiResult<Written> {
     let mut round_trips = 0;
     if let Some(key) = idem_key {
         round_trips += 1;
-        if let Some(stored) = stored_answer(db, key).await? {
-            return Ok(Written { status: stored.0, body: stored.1, message: None, round_trips, rows_written: 0 });
+        if let Some((status, body)) = stored_answer(db, key).await? {
+            return Ok(Written::unchanged(status, body, round_trips));
         }
     }
-    let outbox_id = outbox::new_id();
-    let by_name = "FROM projects WHERE name_key = ?";
-    let mut statements = vec![stmt(
-        db,
+    let mut statements = vec![Statement::new(
         "INSERT INTO projects (project_name, name_key, tagline, created_at) VALUES (?1, ?2, ?3, ?4)",
-        &[text(&p.project_name), text(&p.name_key), text(&p.tagline), text(now)],
-    )?];
+        params![&p.project_name, &p.name_key, &p.tagline, &now.rfc3339],
+    )];
     for tag in &p.tags {
-        statements.push(stmt(
-            db,
-            &format!("INSERT INTO tags (project_id, tag) SELECT project_id, ?2 {by_name}1"),
-            &[text(&p.name_key), text(tag)],
-        )?);
+        statements.push(Statement::built(
+            format!("INSERT INTO tags (project_id, tag) SELECT project_id, ?2 {BY_NAME}"),
+            params![&p.name_key, tag],
+        ));
     }
     for (kind, messages) in [("PROBLEM", &p.problems), ("SOLUTION", &p.solutions)] {
         for message in messages {
-            statements.push(stmt(
-                db,
-                &format!("INSERT INTO threads (project_id, thread_type, message, created_at) SELECT project_id, ?2, ?3, ?4 {by_name}1"),
-                &[text(&p.name_key), text(kind), text(message), text(now)],
-            )?);
+            statements.push(Statement::built(
+                format!(
+                    "INSERT INTO threads (project_id, thread_type, message, created_at) SELECT project_id, ?2, ?3, ?4 {BY_NAME}"
+                ),
+                params![&p.name_key, kind, message, &now.rfc3339],
+            ));
         }
     }
-    let tags_json = serde_json::to_string(&p.tags).map_err(db::internal)?;
-    statements.push(stmt(
-        db,
-        &format!(
+    let tags_json = serde_json::to_string(&p.tags)?;
+    statements.push(Statement::built(
+        format!(
             "INSERT INTO outbox (outbox_id, change, created_ms) \
-             SELECT ?2, json_object('change', 'proposed', 'project_id', project_id, 'tags', json(?3)), ?4 {by_name}1"
+             SELECT ?2, json_object('change', 'proposed', 'project_id', project_id, 'tags', json(?3)), ?4 {BY_NAME}"
         ),
-        &[text(&p.name_key), text(&outbox_id), text(&tags_json), num(now_ms as i64)],
-    )?);
+        params![&p.name_key, &outbox_id, tags_json, now.ms],
+    ));
     if let Some(key) = idem_key {
-        statements.push(stmt(
-            db,
-            &format!("INSERT INTO idempotency (idem_key, status, body, created_ms) SELECT ?2, 201, json_object('project_id', project_id), ?3 {by_name}1"),
-            &[text(&p.name_key), text(&idem(key)), num(now_ms as i64)],
-        )?);
+        statements.push(Statement::built(
+            format!(
+                "INSERT INTO idempotency (idem_key, status, body, created_ms) \
+                 SELECT ?2, 201, json_object('project_id', project_id), ?3 {BY_NAME}"
+            ),
+            params![&p.name_key, idem(key), now.ms],
+        ));
     }
-    statements.push(stmt(db, &format!("SELECT project_id {by_name}1"), &[text(&p.name_key)])?);
+    statements.push(Statement::built(format!("SELECT project_id {BY_NAME}"), params![&p.name_key]));
 
     round_trips += 1;
-    let results = match db::batch(db, statements).await {
+    let results = match db.batch(statements).await {
         Ok(results) => results,
         Err(e) => return refused(db, p, idem_key, e, round_trips).await,
     };
@@ -89,17 +84,17 @@ pub async fn propose(
     }
     let project_id = results
         .last()
-        .and_then(|r| r.results::<Id>().ok())
-        .and_then(|mut v| v.pop())
+        .map(Rows::first::<Id>)
+        .transpose()?
+        .flatten()
         .ok_or_else(|| ApiError::Internal("propose: no id returned".into()))?
         .project_id;
-    let change = Change::Proposed { project_id, tags: p.tags.clone() };
     Ok(Written {
         status: 201,
         body: json!({ "project_id": project_id }),
-        message: Some(ChangeMessage { outbox_id, change }),
+        message: Some(ChangeMessage { outbox_id, change: Change::Proposed { project_id, tags: p.tags.clone() } }),
         round_trips,
-        rows_written: db::rows_written(&results),
+        rows_written: sql::rows_written(&results),
     })
 }
 
@@ -108,16 +103,16 @@ pub async fn propose(
 /// on the name the winner took, before the idempotency row is reached. Any other holder of the
 /// name is a 409.
 async fn refused(
-    db: &D1Database,
+    db: &impl Database,
     p: &Proposal,
     idem_key: Option<&str>,
-    cause: String,
+    cause: DbError,
     round_trips: u32,
 ) -> ApiResult<Written> {
-    let name_taken = cause.contains("projects.name_key");
-    if let Some(key) = idem_key.filter(|_| name_taken || cause.contains("idempotency.idem_key")) {
+    let name_taken = cause.is_unique_violation("projects.name_key");
+    if let Some(key) = idem_key.filter(|_| name_taken || cause.is_unique_violation("idempotency.idem_key")) {
         if let Some((status, body)) = stored_answer(db, key).await? {
-            return Ok(Written { status, body, message: None, round_trips: round_trips + 1, rows_written: 0 });
+            return Ok(Written::unchanged(status, body, round_trips + 1));
         }
     }
     if name_taken {
@@ -126,37 +121,50 @@ async fn refused(
             field: Some("project_name".into()),
         });
     }
-    Err(ApiError::Internal(cause))
+    Err(cause.into())
 }
 
 fn idem(key: &str) -> String {
     format!("propose:{key}")
 }
 
-async fn stored_answer(db: &D1Database, key: &str) -> ApiResult<Option<(u16, Value)>> {
+async fn stored_answer(db: &impl Database, key: &str) -> Result<Option<(u16, Value)>, DbError> {
     #[derive(Deserialize)]
     struct Row {
         status: u16,
         body: String,
     }
-    let rows: Vec<Row> =
-        db::rows(stmt(db, "SELECT status, body FROM idempotency WHERE idem_key = ?1", &[text(&idem(key))])?).await?;
-    Ok(rows.into_iter().next().map(|r| (r.status, serde_json::from_str(&r.body).unwrap_or(Value::Null))))
+    let row: Option<Row> = db
+        .query(Statement::new("SELECT status, body FROM idempotency WHERE idem_key = ?1", params![idem(key)]))
+        .await?
+        .first()?;
+    Ok(row.map(|r| (r.status, serde_json::from_str(&r.body).unwrap_or(Value::Null))))
 }
 
-/// UpdateTags: adds and removes a project's tags atomically; answers the tags after the edit.
-pub async fn update_tags(db: &D1Database, project_id: i64, edit: &TagEdit, now_ms: u64) -> ApiResult<Written> {
-    #[derive(Deserialize)]
-    struct Row {
-        tag: String,
-    }
-    let current: Vec<Row> = db::rows(stmt(
-        db,
-        "SELECT tag FROM tags WHERE project_id = ?1 UNION ALL SELECT '' FROM projects WHERE project_id = ?1 ORDER BY 1",
-        &[num(project_id)],
-    )?)
-    .await?;
+#[derive(Deserialize)]
+struct TagRow {
+    tag: String,
+}
+
+/// UpdateTags: adds and removes a project's tags atomically; answers the tags the batch left.
+/// The 10-tag limit is checked on the tags read first (a clear 422 without a write) and held by
+/// the database inside the batch (migration 0003), so no interleaving can pass it.
+pub async fn update_tags(
+    db: &impl Database,
+    project_id: i64,
+    edit: &TagEdit,
+    outbox_id: String,
+    now: &Now,
+) -> ApiResult<Written> {
     // The UNION row ('') exists only if the project does.
+    let current: Vec<TagRow> = sql::rows(
+        db,
+        Statement::new(
+            "SELECT tag FROM tags WHERE project_id = ?1 UNION ALL SELECT '' FROM projects WHERE project_id = ?1 ORDER BY 1",
+            params![project_id],
+        ),
+    )
+    .await?;
     if current.is_empty() {
         return Err(ApiError::NotFound { what: format!("project {project_id}"), field: Some("project_id".into()) });
     }
@@ -169,57 +177,32 @@ pub async fn update_tags(db: &D1Database, project_id: i64, edit: &TagEdit, now_m
         return Err(tag_limit());
     }
     if added.is_empty() && removed.is_empty() {
-        return Ok(Written {
-            status: 200,
-            body: json!({ "project_id": project_id, "tags": after }),
-            message: None,
-            round_trips: 1,
-            rows_written: 0,
-        });
+        return Ok(Written::unchanged(200, json!({ "project_id": project_id, "tags": after }), 1));
     }
-    // Removals first, so an edit that ends within the limit never passes over it on the way;
-    // the limit itself is held by the database (migration 0003), whatever runs concurrently.
-    let mut statements = Vec::new();
-    for tag in &removed {
-        statements.push(stmt(
-            db,
-            "DELETE FROM tags WHERE project_id = ?1 AND tag = ?2",
-            &[num(project_id), text(tag)],
-        )?);
-    }
-    for tag in &added {
-        statements.push(stmt(
-            db,
-            "INSERT OR IGNORE INTO tags (project_id, tag) VALUES (?1, ?2)",
-            &[num(project_id), text(tag)],
-        )?);
-    }
-    let outbox_id = outbox::new_id();
-    let change = Change::TagsChanged { project_id, added, removed };
-    statements.push(outbox::insert(db, &outbox_id, &change, now_ms)?);
+    // Removals first, so an edit that ends within the limit never passes over it on the way.
+    let mut statements: Vec<Statement> = removed
+        .iter()
+        .map(|tag| Statement::new("DELETE FROM tags WHERE project_id = ?1 AND tag = ?2", params![project_id, tag]))
+        .collect();
+    statements.extend(added.iter().map(|tag| {
+        Statement::new("INSERT OR IGNORE INTO tags (project_id, tag) VALUES (?1, ?2)", params![project_id, tag])
+    }));
+    let message = ChangeMessage { outbox_id, change: Change::TagsChanged { project_id, added, removed } };
+    statements.push(message.insert(now.ms));
     // The tags as this batch left them (a concurrent edit may have changed them since the read).
-    statements.push(stmt(db, "SELECT tag FROM tags WHERE project_id = ?1 ORDER BY tag", &[num(project_id)])?);
-    let results =
-        db::batch(db, statements).await.map_err(
-            |e| {
-                if is_tag_limit(&e) {
-                    tag_limit()
-                } else {
-                    ApiError::Internal(e)
-                }
-            },
-        )?;
-    let after: Vec<String> = results
-        .last()
-        .and_then(|r| r.results::<Row>().ok())
-        .map(|rows| rows.into_iter().map(|r| r.tag).collect())
-        .unwrap_or(after);
+    statements.push(Statement::new("SELECT tag FROM tags WHERE project_id = ?1 ORDER BY tag", params![project_id]));
+    let results = db.batch(statements).await.map_err(|e| if is_tag_limit(&e) { tag_limit() } else { e.into() })?;
+    let after: Vec<String> = nth(&results, results.len().saturating_sub(1), "update_tags")?
+        .decode::<TagRow>()?
+        .into_iter()
+        .map(|r| r.tag)
+        .collect();
     Ok(Written {
         status: 200,
         body: json!({ "project_id": project_id, "tags": after }),
-        message: Some(ChangeMessage { outbox_id, change }),
+        message: Some(message),
         round_trips: 2,
-        rows_written: db::rows_written(&results),
+        rows_written: sql::rows_written(&results),
     })
 }
 
@@ -229,6 +212,6 @@ pub fn tag_limit() -> ApiError {
 }
 
 /// Whether a batch failed on the database's tag limit (migration 0003's trigger).
-pub fn is_tag_limit(cause: &str) -> bool {
-    cause.contains("tag_limit")
+pub fn is_tag_limit(cause: &DbError) -> bool {
+    cause.raised("tag_limit")
 }

@@ -1,31 +1,40 @@
-//! The queue consumer: folds a batch of changes into the set of pages they touch (500 votes on
-//! one project are one render), re-reads D1, renders through the generator, writes the pages
-//! to R2, and clears the outbox rows it covered. Idempotent: rendering again gives the same
-//! bytes, so at-least-once delivery is harmless.
+//! The publisher (the queue's consumer): folds a batch of changes into the set of pages they
+//! touch (500 votes on one project are one render), re-reads the data, renders through the
+//! generator, writes the pages to the page store, and clears the outbox rows it covered.
+//! Idempotent: rendering again gives the same bytes, so at-least-once delivery is harmless.
 
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{Bucket, D1Database, HttpMetadata, MessageBatch, MessageExt, Queue, QueueRetryOptionsBuilder};
 
+use generator::gather;
 use generator::paths::{object_keys_of, pages_touched, PageKey, Target};
-use generator::{render, SiteConfig};
+use generator::render;
 
-use crate::config::RETRY_DELAY_SECONDS;
-use crate::db;
 use crate::error::ApiResult;
 use crate::outbox::{self, ChangeMessage};
-use crate::page_data;
+use crate::platform::{Level, PageStore, Platform};
+use crate::read_model::SqlReadModel;
 use crate::rebuild::{self, RebuildMessage};
+use crate::sql::Database;
 
 /// What one publish did, for the log line.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Published {
     pub changes: usize,
     pub pages: usize,
     pub objects_written: usize,
     pub objects_deleted: usize,
+}
+
+/// What to do with a queue message once its batch was handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Ack,
+    /// Deliver again after a delay (after `max_retries` the queue dead-letters it; the cron
+    /// still repairs its pages from the outbox).
+    Retry,
 }
 
 /// A queue message: a change to publish, or one step of an admin rebuild.
@@ -37,106 +46,89 @@ enum Incoming {
 }
 
 /// Handles one queue batch: publishes all its changes at once, then runs its rebuild steps;
-/// acks what succeeded and retries the rest with a delay (after `max_retries` the queue moves
-/// a message to the dead-letter queue; the cron still repairs its pages from the outbox).
-pub async fn consume(batch: MessageBatch<Value>, db: &D1Database, bucket: &Bucket, queue: &Queue, site: &SiteConfig) {
-    let retry = QueueRetryOptionsBuilder::new().with_delay_seconds(RETRY_DELAY_SECONDS).build();
+/// answers what to do with each message, in order.
+pub async fn consume(platform: &impl Platform, bodies: &[Value]) -> Vec<Delivery> {
+    let mut deliveries = vec![Delivery::Retry; bodies.len()];
     let mut changes = Vec::new();
-    let mut change_messages = Vec::new();
+    let mut change_at = Vec::new();
     let mut rebuilds = Vec::new();
-    for message in batch.iter().flatten() {
-        match serde_json::from_value::<Incoming>(message.body().clone()) {
+    for (i, body) in bodies.iter().enumerate() {
+        match serde_json::from_value::<Incoming>(body.clone()) {
             Ok(Incoming::Change(change)) => {
                 changes.push(change);
-                change_messages.push(message);
+                change_at.push(i);
             }
-            Ok(Incoming::Rebuild(step)) => rebuilds.push((message, step)),
-            Err(e) => {
-                // A poison message: retrying it sends it to the dead-letter queue in the end.
-                worker::console_error!("{}", json!({"event": "message_unreadable", "error": e.to_string()}));
-                message.retry_with_options(&retry);
-            }
+            Ok(Incoming::Rebuild(step)) => rebuilds.push((i, step)),
+            // A poison message: retrying it sends it to the dead-letter queue in the end.
+            Err(e) => platform.log(Level::Error, json!({"event": "message_unreadable", "error": e.to_string()})),
         }
     }
     if !changes.is_empty() {
-        let start = worker::Date::now().as_millis();
-        match publish(db, bucket, site, &changes).await {
+        let start = platform.now().ms;
+        match publish(platform, &changes).await {
             Ok(done) => {
-                change_messages.iter().for_each(MessageExt::ack);
-                worker::console_log!(
-                    "{}",
+                change_at.iter().for_each(|i| deliveries[*i] = Delivery::Ack);
+                platform.log(
+                    Level::Info,
                     json!({"event": "publish", "changes": done.changes, "pages": done.pages,
                         "objects_written": done.objects_written, "objects_deleted": done.objects_deleted,
-                        "duration_ms": worker::Date::now().as_millis() - start})
+                        "duration_ms": platform.now().ms.saturating_sub(start)}),
                 );
             }
-            Err(e) => {
-                worker::console_error!("{}", json!({"event": "publish_failed", "error": e.to_string()}));
-                change_messages.iter().for_each(|m| m.retry_with_options(&retry));
-            }
+            Err(e) => platform.log(Level::Error, json!({"event": "publish_failed", "error": e.to_string()})),
         }
     }
-    for (message, step) in rebuilds {
-        match rebuild::step(db, bucket, queue, site, &step).await {
+    for (i, step) in rebuilds {
+        match rebuild::step(platform, &step).await {
             Ok(()) => {
-                message.ack();
-                worker::console_log!(
-                    "{}",
-                    json!({"event": "rebuild_step", "rebuild_id": step.rebuild_id, "step": step.step})
+                deliveries[i] = Delivery::Ack;
+                platform.log(
+                    Level::Info,
+                    json!({"event": "rebuild_step", "rebuild_id": step.rebuild_id, "step": step.step}),
                 );
             }
-            Err(e) => {
-                worker::console_error!(
-                    "{}",
-                    json!({"event": "rebuild_step_failed", "rebuild_id": step.rebuild_id, "error": e.to_string()})
-                );
-                message.retry_with_options(&retry);
-            }
+            Err(e) => platform.log(
+                Level::Error,
+                json!({"event": "rebuild_step_failed", "rebuild_id": step.rebuild_id, "error": e.to_string()}),
+            ),
         }
     }
+    deliveries
 }
 
-/// Publishes the pages a set of changes touched.
-pub async fn publish(
-    db: &D1Database,
-    bucket: &Bucket,
-    site: &SiteConfig,
-    changes: &[ChangeMessage],
-) -> ApiResult<Published> {
+/// Publishes the pages a set of changes touched, then clears their outbox rows.
+pub async fn publish(platform: &impl Platform, changes: &[ChangeMessage]) -> ApiResult<Published> {
+    let model = SqlReadModel(platform.db());
     let targets: BTreeSet<Target> = changes.iter().flat_map(|m| pages_touched(&m.change)).collect();
     let mut keys = BTreeSet::new();
     for target in &targets {
-        keys.extend(page_data::resolve(db, target).await?);
+        keys.extend(gather::resolve(&model, target).await?);
     }
-    let mut done = publish_keys(db, bucket, site, keys).await?;
+    let mut done = publish_keys(platform, keys).await?;
     done.changes = changes.len();
     let ids: Vec<String> = changes.iter().map(|m| m.outbox_id.clone()).collect();
-    outbox::clear(db, &ids).await?;
+    platform.db().query(outbox::clear(&ids)).await?;
     Ok(done)
 }
 
-/// Renders the given pages from D1 and writes them to the page store.
-pub async fn publish_keys(
-    db: &D1Database,
-    bucket: &Bucket,
-    site: &SiteConfig,
-    keys: impl IntoIterator<Item = PageKey>,
-) -> ApiResult<Published> {
+/// Renders the given pages from the data and writes them to the page store (deleting the
+/// objects of pages that no longer exist).
+pub async fn publish_keys(platform: &impl Platform, keys: impl IntoIterator<Item = PageKey>) -> ApiResult<Published> {
+    let model = SqlReadModel(platform.db());
+    let site = &platform.config().site;
     let mut done = Published::default();
     for key in keys {
-        let data = page_data::gather(db, &key).await?;
-        let pages = render(site, &data).map_err(db::internal)?;
+        let pages = render(site, &gather::page_data(&model, &key).await?)?;
         done.pages += 1;
         if pages.is_empty() {
             for object in object_keys_of(&key) {
-                bucket.delete(object).await.map_err(db::internal)?;
+                platform.pages().delete(&object).await?;
                 done.objects_deleted += 1;
             }
             continue;
         }
         for page in pages {
-            let meta = HttpMetadata { content_type: Some(page.content_type.to_owned()), ..Default::default() };
-            bucket.put(page.key, page.body).http_metadata(meta).execute().await.map_err(db::internal)?;
+            platform.pages().put(&page.key, page.content_type, page.body).await?;
             done.objects_written += 1;
         }
     }

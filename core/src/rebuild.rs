@@ -4,15 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::{Bucket, D1Database, Queue};
 
+use generator::pages::deployment_data;
 use generator::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, PageKey, SITE_WIDE_PAGES};
-use generator::SiteConfig;
 
-use crate::db::{self, num, stmt, text};
 use crate::error::{ApiError, ApiResult};
+use crate::params;
+use crate::platform::{ChangeQueue, Platform};
 use crate::publish;
-use crate::serve;
+use crate::sql::{self, Database, Rows, Statement};
 
 /// Projects per step.
 const PROJECTS_PER_STEP: i64 = 100;
@@ -35,53 +35,48 @@ pub struct RebuildMessage {
     pub step: Step,
 }
 
-/// Starts a rebuild; returns its id.
-pub async fn start(db: &D1Database, queue: &Queue, rebuild_id: &str, now_ms: u64) -> ApiResult<()> {
-    stmt(
-        db,
-        "INSERT INTO rebuilds (rebuild_id, started_ms, phase) VALUES (?1, ?2, 'projects')",
-        &[text(rebuild_id), num(now_ms as i64)],
-    )?
-    .run()
-    .await
-    .map_err(db::internal)?;
-    let first = RebuildMessage { rebuild_id: rebuild_id.to_owned(), step: Step::Projects { after: 0 } };
-    queue.send(&first).await.map_err(db::internal)
+/// Starts a rebuild with a fresh id; returns the id.
+pub async fn start(platform: &impl Platform) -> ApiResult<String> {
+    let rebuild_id = platform.random_id();
+    platform
+        .db()
+        .query(Statement::new(
+            "INSERT INTO rebuilds (rebuild_id, started_ms, phase) VALUES (?1, ?2, 'projects')",
+            params![&rebuild_id, platform.now().ms],
+        ))
+        .await?;
+    let first = RebuildMessage { rebuild_id: rebuild_id.clone(), step: Step::Projects { after: 0 } };
+    platform.queue().send(&serde_json::to_value(&first)?).await?;
+    Ok(rebuild_id)
 }
 
 /// Runs one step: publishes its pages, records progress and sends the next step.
-pub async fn step(
-    db: &D1Database,
-    bucket: &Bucket,
-    queue: &Queue,
-    site: &SiteConfig,
-    m: &RebuildMessage,
-) -> ApiResult<()> {
-    let (keys, next) = plan(db, &m.step).await?;
-    let done = publish::publish_keys(db, bucket, site, keys).await?;
+pub async fn step(platform: &impl Platform, m: &RebuildMessage) -> ApiResult<()> {
+    let (keys, next) = plan(platform.db(), &m.step).await?;
+    let done = publish::publish_keys(platform, keys).await?;
     let phase = match &next {
         Some(Step::Projects { .. }) => "projects",
         Some(Step::Tags { .. }) => "tags",
         Some(Step::Site) => "site",
         None => "done",
     };
-    let finished = next.is_none().then(|| worker::Date::now().as_millis() as i64);
-    stmt(
-        db,
-        "UPDATE rebuilds SET pages = pages + ?2, phase = ?3, finished_ms = ?4 WHERE rebuild_id = ?1",
-        &[text(&m.rebuild_id), num(done.pages as i64), text(phase), finished.map_or(wasm_bindgen::JsValue::NULL, num)],
-    )?
-    .run()
-    .await
-    .map_err(db::internal)?;
+    let finished = next.is_none().then(|| platform.now().ms);
+    platform
+        .db()
+        .query(Statement::new(
+            "UPDATE rebuilds SET pages = pages + ?2, phase = ?3, finished_ms = ?4 WHERE rebuild_id = ?1",
+            params![&m.rebuild_id, done.pages as u64, phase, finished],
+        ))
+        .await?;
     if let Some(step) = next {
-        queue.send(&RebuildMessage { rebuild_id: m.rebuild_id.clone(), step }).await.map_err(db::internal)?;
+        let message = RebuildMessage { rebuild_id: m.rebuild_id.clone(), step };
+        platform.queue().send(&serde_json::to_value(&message)?).await?;
     }
     Ok(())
 }
 
 /// Lists a step's pages and the step after it.
-async fn plan(db: &D1Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<Step>)> {
+async fn plan(db: &impl Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<Step>)> {
     #[derive(Deserialize)]
     struct Id {
         project_id: i64,
@@ -93,11 +88,13 @@ async fn plan(db: &D1Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<S
     }
     match step {
         Step::Projects { after } => {
-            let ids: Vec<Id> = db::rows(stmt(
+            let ids: Vec<Id> = sql::rows(
                 db,
-                "SELECT project_id FROM projects WHERE project_id > ?1 ORDER BY project_id LIMIT ?2",
-                &[num(*after), num(PROJECTS_PER_STEP)],
-            )?)
+                Statement::new(
+                    "SELECT project_id FROM projects WHERE project_id > ?1 ORDER BY project_id LIMIT ?2",
+                    params![*after, PROJECTS_PER_STEP],
+                ),
+            )
             .await?;
             let mut keys: Vec<PageKey> = ids.iter().map(|i| PageKey::Detail { project_id: i.project_id }).collect();
             let mut buckets: Vec<PageKey> = ids
@@ -128,11 +125,13 @@ async fn plan(db: &D1Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<S
             Ok((keys, Some(next)))
         }
         Step::Tags { after } => {
-            let tags: Vec<TagCount> = db::rows(stmt(
+            let tags: Vec<TagCount> = sql::rows(
                 db,
-                "SELECT tag, count(*) AS n FROM tags WHERE tag > ?1 GROUP BY tag ORDER BY tag LIMIT ?2",
-                &[text(after), num(TAGS_PER_STEP)],
-            )?)
+                Statement::new(
+                    "SELECT tag, count(*) AS n FROM tags WHERE tag > ?1 GROUP BY tag ORDER BY tag LIMIT ?2",
+                    params![after, TAGS_PER_STEP],
+                ),
+            )
             .await?;
             let mut keys = Vec::new();
             for t in &tags {
@@ -146,14 +145,12 @@ async fn plan(db: &D1Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<S
             Ok((keys, Some(next)))
         }
         // Pages served from the code (stylesheet, script, robots.txt, 404) are not stored.
-        Step::Site => {
-            Ok((SITE_WIDE_PAGES.iter().filter(|k| serve::deployment_page(k).is_none()).cloned().collect(), None))
-        }
+        Step::Site => Ok((SITE_WIDE_PAGES.iter().filter(|k| deployment_data(k).is_none()).cloned().collect(), None)),
     }
 }
 
 /// Reads a rebuild's progress.
-pub async fn progress(db: &D1Database, rebuild_id: &str) -> ApiResult<Value> {
+pub async fn progress(db: &impl Database, rebuild_id: &str) -> ApiResult<Value> {
     #[derive(Deserialize)]
     struct Row {
         rebuild_id: String,
@@ -162,13 +159,17 @@ pub async fn progress(db: &D1Database, rebuild_id: &str) -> ApiResult<Value> {
         pages: i64,
         finished_ms: Option<i64>,
     }
-    let rows: Vec<Row> = db::rows(stmt(
-        db,
-        "SELECT rebuild_id, started_ms, phase, pages, finished_ms FROM rebuilds WHERE rebuild_id = ?1",
-        &[text(rebuild_id)],
-    )?)
-    .await?;
-    let r = rows.into_iter().next().ok_or_else(|| ApiError::not_found(format!("rebuild {rebuild_id}")))?;
+    let row: Option<Row> = db
+        .query(Statement::new(
+            "SELECT rebuild_id, started_ms, phase, pages, finished_ms FROM rebuilds WHERE rebuild_id = ?1",
+            params![rebuild_id],
+        ))
+        .await?
+        .first()?;
+    let r = row.ok_or_else(|| ApiError::NotFound {
+        what: format!("rebuild {rebuild_id}"),
+        field: Some("rebuild_id".into()),
+    })?;
     Ok(json!({
         "rebuild_id": r.rebuild_id, "phase": r.phase, "pages_rendered": r.pages,
         "started_ms": r.started_ms, "finished_ms": r.finished_ms, "done": r.finished_ms.is_some(),

@@ -1,50 +1,26 @@
-//! crowdfund's command side: a Cloudflare Worker that validates writes, commits them to D1
-//! with an outbox row, sends the change to a queue, and (as that queue's consumer) publishes
-//! the pages the change touched to R2. It never renders HTML itself: it calls `generator`.
-//!
-//! The pure parts (input rules, errors, vote arithmetic, voter signatures) build natively so
-//! `cargo test` runs them; the rest is wasm32-only glue.
-
-pub mod cors;
-pub mod error;
-pub mod forms;
-pub mod input;
-pub mod sender;
-pub mod voter;
-pub mod votes;
+//! crowdfund's Worker: the thin wasm shell around `crowdfund-core`. It binds the core's ports
+//! to the platform (D1, R2, Queues, rate limiters, the JS clock and random source) and hands
+//! each event to the core: a request to `routes::handle`, a queue batch to `publish::consume`,
+//! a cron run to `cron::run`. Everything that decides anything lives in the core and is tested
+//! natively there.
 
 #[cfg(target_arch = "wasm32")]
-mod config;
+mod adapters;
 #[cfg(target_arch = "wasm32")]
-mod db;
+mod bindings;
 #[cfg(target_arch = "wasm32")]
-mod export;
-#[cfg(target_arch = "wasm32")]
-mod import;
-#[cfg(target_arch = "wasm32")]
-mod limits;
-#[cfg(target_arch = "wasm32")]
-mod outbox;
-#[cfg(target_arch = "wasm32")]
-mod page_data;
-#[cfg(target_arch = "wasm32")]
-mod projects;
-#[cfg(target_arch = "wasm32")]
-mod publish;
-#[cfg(target_arch = "wasm32")]
-mod rebuild;
-#[cfg(target_arch = "wasm32")]
-mod routes;
-#[cfg(target_arch = "wasm32")]
-mod serve;
-#[cfg(target_arch = "wasm32")]
-mod threads;
+mod convert;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
-    use worker::{event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent};
+    use worker::{event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response};
+    use worker::{Result, ScheduleContext, ScheduledEvent};
 
-    use crate::config::{Config, CHANGES, DB, PAGES};
+    use crowdfund_core::config::RETRY_DELAY_SECONDS;
+    use crowdfund_core::publish::Delivery;
+
+    use crate::adapters::WorkerPlatform;
+    use crate::convert;
 
     #[event(start)]
     fn start() {
@@ -52,31 +28,34 @@ mod entry {
     }
 
     #[event(fetch)]
-    async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-        Ok(crate::routes::handle(req, env, ctx).await)
+    async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+        let platform = WorkerPlatform::new(&env)?;
+        let request = convert::request(req).await?;
+        convert::response(crowdfund_core::routes::handle(&platform, &request).await)
     }
 
     #[event(queue)]
     async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
-        let config = Config::from_env(&env);
-        let db = env.d1(DB)?;
-        let bucket = env.bucket(PAGES)?;
-        let queue = env.queue(CHANGES)?;
-        crate::publish::consume(batch, &db, &bucket, &queue, &config.site).await;
+        let platform = WorkerPlatform::new(&env)?;
+        let messages: Vec<_> = batch.iter().flatten().collect();
+        let bodies: Vec<serde_json::Value> = messages.iter().map(|m| m.body().clone()).collect();
+        let deliveries = crowdfund_core::publish::consume(&platform, &bodies).await;
+        let retry = QueueRetryOptionsBuilder::new().with_delay_seconds(RETRY_DELAY_SECONDS).build();
+        for (message, delivery) in messages.iter().zip(deliveries) {
+            match delivery {
+                Delivery::Ack => message.ack(),
+                Delivery::Retry => message.retry_with_options(&retry),
+            }
+        }
         Ok(())
     }
 
     #[event(scheduled)]
     async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-        let (Ok(db), Ok(queue)) = (env.d1(DB), env.queue(CHANGES)) else {
-            worker::console_error!("scheduled: bindings missing");
-            return;
-        };
-        let older_than = Config::from_env(&env).redrive_after_ms;
-        match crate::outbox::redrive(&db, &queue, worker::Date::now().as_millis(), older_than).await {
-            Ok(n) => worker::console_log!("{}", serde_json::json!({"event": "redrive", "messages": n})),
+        match WorkerPlatform::new(&env) {
+            Ok(platform) => crowdfund_core::cron::run(&platform).await,
             Err(e) => {
-                worker::console_error!("{}", serde_json::json!({"event": "redrive_failed", "error": e.to_string()}))
+                worker::console_error!("{}", serde_json::json!({"event": "bindings_missing", "error": e.to_string()}))
             }
         }
     }

@@ -4,78 +4,57 @@
 use generator::pages::form_error::{self, FormError, FormKind};
 use generator::SiteConfig;
 use serde_json::Value;
-use worker::{Headers, Response};
 
 use super::{Call, Submission};
-use crate::config::CHANGES;
-use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::forms::{self, FormRoute};
+use crate::http::Response;
 use crate::outbox;
-use crate::projects::Written;
-use crate::serve;
+use crate::platform::Platform;
+use crate::rules::forms::{self, FormRoute};
+use crate::serve::SECURITY_HEADERS;
+use crate::write::Written;
 
 /// A JSON answer that no cache keeps.
 pub fn json(status: u16, body: &Value) -> ApiResult<Response> {
-    let response = Response::from_json(body).map_err(db::internal)?.with_status(status);
-    let _ = response.headers().set("cache-control", "no-store");
-    let _ = response.headers().set("x-content-type-options", "nosniff");
-    Ok(response)
-}
-
-/// The same answer without its body (HEAD).
-pub fn without_body(response: Response) -> Response {
-    let (status, headers) = (response.status_code(), response.headers().clone());
-    match Response::empty() {
-        Ok(empty) => empty.with_status(status).with_headers(headers),
-        Err(_) => response,
-    }
+    Ok(Response::new(status, serde_json::to_vec(body)?)
+        .with_header("content-type", "application/json")
+        .with_header("cache-control", "no-store")
+        .with_header("x-content-type-options", "nosniff"))
 }
 
 /// The JSON error answer, with `Allow` on 405 and `Retry-After` on 429.
 pub fn error(e: &ApiError) -> Response {
-    let headers = Headers::new();
-    let _ = headers.set("content-type", "application/json");
-    let _ = headers.set("cache-control", "no-store");
-    let _ = headers.set("x-content-type-options", "nosniff");
-    if let ApiError::MethodNotAllowed { allowed, .. } = e {
-        let _ = headers.set("allow", allowed);
+    let mut response = Response::new(e.status(), e.body().into_bytes())
+        .with_header("content-type", "application/json")
+        .with_header("cache-control", "no-store")
+        .with_header("x-content-type-options", "nosniff");
+    match e {
+        ApiError::MethodNotAllowed { allowed, .. } => response.headers.set("allow", allowed.as_str()),
+        ApiError::RateLimited { retry_after } => response.headers.set("retry-after", retry_after.to_string()),
+        _ => {}
     }
-    if let ApiError::RateLimited { retry_after } = e {
-        let _ = headers.set("retry-after", &retry_after.to_string());
-    }
-    match Response::ok(e.body()) {
-        Ok(r) => r.with_status(e.status()).with_headers(headers),
-        Err(_) => {
-            Response::error("internal error", 500).unwrap_or_else(|_| Response::empty().expect("an empty response"))
-        }
-    }
+    response
 }
 
 /// Sends the change (after the commit) and answers the write: JSON with the D1 figures, or a
 /// 303 back to the page for a form.
-pub async fn written(c: &mut Call<'_>, written: Written) -> ApiResult<Response> {
+pub async fn written<P: Platform>(c: &mut Call<'_, P>, written: Written) -> ApiResult<Response> {
     c.figures.round_trips = written.round_trips;
     c.figures.rows_written = written.rows_written;
-    if let Some(message) = written.message.as_ref().filter(|_| !c.figures.drop_message) {
-        let queue = c.env.queue(CHANGES).map_err(db::internal)?;
-        outbox::send(&queue, message).await;
+    if let Some(message) = written.message.as_ref().filter(|_| !c.drop_message()) {
+        outbox::send(c.platform, message).await;
     }
     if let Some(submission) = &c.figures.form {
         let location = forms::success_location(submission.route, &submission.form.return_to(), &written.body);
-        let headers = Headers::new();
-        headers.set("location", &location).map_err(db::internal)?;
-        headers.set("cache-control", "no-store").map_err(db::internal)?;
+        let mut response =
+            Response::new(303, Vec::new()).with_header("location", location).with_header("cache-control", "no-store");
         if let Some(cookie) = &c.figures.set_cookie {
-            headers.set("set-cookie", cookie).map_err(db::internal)?;
+            response.headers.set("set-cookie", cookie.as_str());
         }
-        return Ok(Response::empty().map_err(db::internal)?.with_status(303).with_headers(headers));
+        return Ok(response);
     }
-    let response = json(written.status, &written.body)?;
-    let _ = response
-        .headers()
-        .set("x-d1", &format!("round_trips={}; rows_written={}", written.round_trips, written.rows_written));
-    Ok(response)
+    Ok(json(written.status, &written.body)?
+        .with_header("x-d1", format!("round_trips={}; rows_written={}", written.round_trips, written.rows_written)))
 }
 
 /// Answers a refused form with the form again, filled in, and the error by its field.
@@ -97,14 +76,11 @@ pub fn form_error(site: &SiteConfig, submission: &Submission, e: &ApiError) -> R
         message: e.to_string(),
     };
     let Ok(page) = form_error::render(site, &refused) else { return error(e) };
-    let headers = Headers::new();
-    let _ = headers.set("content-type", page.content_type);
-    let _ = headers.set("cache-control", "no-store");
-    for (name, value) in serve::SECURITY_HEADERS {
-        let _ = headers.set(name, value);
+    let mut response = Response::new(e.status(), page.body)
+        .with_header("content-type", page.content_type)
+        .with_header("cache-control", "no-store");
+    for (name, value) in SECURITY_HEADERS {
+        response.headers.set(name, value);
     }
-    match Response::from_bytes(page.body) {
-        Ok(r) => r.with_status(e.status()).with_headers(headers),
-        Err(_) => error(e),
-    }
+    response
 }

@@ -1,7 +1,10 @@
-//! Vote arithmetic: one vote per voter per thread. A repeat is a no-op; a switch moves one
-//! count from up to down or back. The D1 write recounts from the `votes` table inside the same
-//! batch, so stored totals always equal the stored votes; this module decides what the voter
-//! is told and is the one place the rules live (and the one file a Durable Object move touches).
+//! What a vote is and what it does: one vote per voter per thread; a repeat is a no-op, a
+//! switch moves one count from up to down or back. [`outcome`] states that rule in Rust; the
+//! vote use case (`threads::vote`) applies the same deltas in SQL inside the batch that stores
+//! the vote, so totals equal the stored votes whatever runs concurrently, and reports
+//! `outcome` to the voter. The native tests hold the SQL to this rule (`tests/use_cases.rs`,
+//! `tests/interleaving.rs`). A move of vote counting to Durable Objects would replace that one
+//! use case.
 
 use crate::error::{ApiError, ApiResult};
 

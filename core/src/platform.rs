@@ -1,0 +1,97 @@
+//! The ports: what the core needs from the platform it runs on. The Worker implements them
+//! over D1, R2, Queues, rate-limiting bindings and the JS clock (`crowdfund-worker`); the tests
+//! over SQLite and memory (`testing`). One [`Platform`] value carries them into a request, a
+//! queue batch or a cron run.
+
+use crate::config::Config;
+use crate::sql::Database;
+
+/// A failure of a page store, queue or rate limiter call (the cause, for the log).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PortError(pub String);
+
+/// An object of the page store, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// The store's ETag, quoted (`"..."`), as HTTP sends it.
+    pub etag: String,
+    pub content_type: String,
+    /// The bytes; `None` for a HEAD, or when the caller's ETag still matches.
+    pub body: Option<Vec<u8>>,
+}
+
+/// The store of rendered pages (R2): object key → content type and bytes.
+#[allow(async_fn_in_trait)]
+pub trait PageStore {
+    /// Reads an object. With `unless_etag` (an ETag without quotes) the bytes are read only if
+    /// the object's ETag differs: an unchanged page costs no body transfer.
+    async fn get(&self, key: &str, unless_etag: Option<&str>) -> Result<Option<StoredObject>, PortError>;
+
+    /// Reads an object's metadata only.
+    async fn head(&self, key: &str) -> Result<Option<StoredObject>, PortError>;
+
+    /// Writes an object.
+    async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), PortError>;
+
+    /// Deletes an object (absent objects are fine).
+    async fn delete(&self, key: &str) -> Result<(), PortError>;
+}
+
+/// The "changes" queue (Cloudflare Queues): messages for the publisher.
+#[allow(async_fn_in_trait)]
+pub trait ChangeQueue {
+    /// Sends one message (JSON).
+    async fn send(&self, message: &serde_json::Value) -> Result<(), PortError>;
+}
+
+/// Cloudflare's rate-limiting bindings.
+#[allow(async_fn_in_trait)]
+pub trait RateLimiter {
+    /// Counts one use of `key` against the limiter `binding`: `Some(true)` within the limit,
+    /// `Some(false)` over it, `None` when the binding is not configured.
+    async fn limit(&self, binding: &str, key: &str) -> Result<Option<bool>, PortError>;
+}
+
+/// How important a log line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// The time of a request, read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Now {
+    /// Milliseconds since the Unix epoch.
+    pub ms: u64,
+    /// UTC, RFC 3339 to the second (the snapshot format): `2026-11-22T14:16:38Z`.
+    pub rfc3339: String,
+}
+
+/// Everything a request, a queue batch or a cron run may use.
+pub trait Platform {
+    type Db: Database;
+    type Pages: PageStore;
+    type Queue: ChangeQueue;
+    type Limits: RateLimiter;
+
+    fn db(&self) -> &Self::Db;
+    fn pages(&self) -> &Self::Pages;
+    fn queue(&self) -> &Self::Queue;
+    fn limits(&self) -> &Self::Limits;
+    /// Settings, read once.
+    fn config(&self) -> &Config;
+    /// The time now.
+    fn now(&self) -> Now;
+    /// 128 random bits as 32 hex digits: outbox, voter and rebuild ids.
+    fn random_id(&self) -> String;
+    /// Writes one structured log line (never a secret: callers pass only what may be read).
+    fn log(&self, level: Level, line: serde_json::Value);
+}
+
+/// Formats 16 random bytes as an id.
+pub fn hex_id(bytes: [u8; 16]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

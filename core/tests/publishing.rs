@@ -1,0 +1,150 @@
+//! The publisher and the page route over the in-memory page store: what a change publishes,
+//! what a GET answers before and after, conditional reads, retries, the cron and the rebuild.
+
+mod common;
+
+use crowdfund_core::http::Method;
+use crowdfund_core::publish::Delivery;
+use crowdfund_core::testing::{run, TestPlatform};
+use crowdfund_core::{cron, serve};
+use serde_json::json;
+
+use common::{drain, propose, request, send};
+
+#[test]
+fn a_proposal_publishes_its_pages_and_clears_its_outbox_row() {
+    let p = TestPlatform::default();
+    let id = propose(&p, json!({"project_name": "Published", "tagline": "t", "tags": ["solar"], "problems": ["p"]}));
+    assert_eq!(drain(&p), vec![vec![Delivery::Ack]]);
+    for key in [
+        format!("projects/{id}/index.html"),
+        format!("api/v1/projects/{id}.json"),
+        "index.html".into(),
+        "api/v1/projects.json".into(),
+        "page/1/index.html".into(),
+        "tags/solar/index.html".into(),
+        "tags/solar/page/1/index.html".into(),
+        "feed.xml".into(),
+        "sitemap.xml".into(),
+        "sitemaps/1.xml".into(),
+    ] {
+        assert!(p.pages.body(&key).is_some(), "{key} published");
+    }
+    assert_eq!(common::outbox_rows(&p), 0);
+}
+
+#[test]
+fn a_batch_of_votes_on_one_project_is_one_render() {
+    let p = TestPlatform::default();
+    let id = propose(&p, json!({"project_name": "Votes", "tagline": "t", "problems": ["p"]}));
+    drain(&p);
+    let thread = common::thread_ids(&p, id)[0];
+    for _ in 0..5 {
+        let token = common::voter(&p);
+        let vote =
+            common::json_request(Method::Post, &format!("/api/v1/threads/{thread}/vote"), &json!({"direction": "up"}))
+                .with_header("authorization", &format!("Bearer {token}"));
+        assert_eq!(send(&p, &vote).status, 200);
+    }
+    let batches = drain(&p);
+    assert_eq!(batches, vec![vec![Delivery::Ack; 5]]);
+    let publish = p.logs.borrow().iter().map(|(_, l)| l.clone()).rfind(|l| l["event"] == "publish").expect("logged");
+    assert_eq!(
+        (publish["changes"].as_i64(), publish["pages"].as_i64(), publish["objects_written"].as_i64()),
+        (Some(5), Some(1), Some(2))
+    );
+    let page = String::from_utf8(p.pages.body(&format!("api/v1/projects/{id}.json")).expect("stored")).expect("utf-8");
+    assert!(page.contains("\"up_vote\": 5"), "{page}");
+}
+
+#[test]
+fn unreadable_messages_are_retried_and_the_rest_of_the_batch_is_not_held_up() {
+    let p = TestPlatform::default();
+    propose(&p, json!({"project_name": "Good", "tagline": "t"}));
+    let mut messages = p.queue.take();
+    messages.insert(0, json!({"nonsense": true}));
+    let deliveries = run(crowdfund_core::publish::consume(&p, &messages));
+    assert_eq!(deliveries, vec![Delivery::Retry, Delivery::Ack]);
+    assert!(p.log_text().contains("message_unreadable"));
+}
+
+#[test]
+fn a_page_is_rendered_on_a_miss_then_served_from_the_store_with_cheap_revalidation() {
+    let p = TestPlatform::default();
+    let id = propose(&p, json!({"project_name": "Served", "tagline": "t"}));
+    let path = format!("/projects/{id}/");
+    let before = send(&p, &request(Method::Get, &path));
+    assert_eq!((before.status, before.header(serve::SOURCE_HEADER)), (200, Some("rendered")));
+    drain(&p);
+    let stored = send(&p, &request(Method::Get, &path));
+    assert_eq!((stored.status, stored.header(serve::SOURCE_HEADER)), (200, Some("stored")));
+    assert_eq!(stored.body, before.body, "the stand-in was the page");
+    assert_eq!(stored.header("cache-control"), Some("public, max-age=0, must-revalidate"));
+    let etag = stored.header("etag").expect("an ETag").to_owned();
+    let reads = p.pages.bodies_read.get();
+    let again = send(&p, &request(Method::Get, &path).with_header("if-none-match", &etag));
+    assert_eq!((again.status, again.body.len()), (304, 0));
+    assert_eq!(p.pages.bodies_read.get(), reads, "a 304 reads no body from the store");
+    let other = send(&p, &request(Method::Get, &path).with_header("if-none-match", "\"other\""));
+    assert_eq!(other.status, 200);
+}
+
+#[test]
+fn unknown_pages_are_the_404_page_and_deployment_pages_come_from_the_code() {
+    let p = TestPlatform::default();
+    let missing = send(&p, &request(Method::Get, "/no/such/page"));
+    assert_eq!((missing.status, missing.header("cache-control")), (404, Some("no-store")));
+    assert!(missing.text().contains("<html"));
+    let style = send(&p, &request(Method::Get, "/static/style.css"));
+    assert_eq!((style.status, style.header(serve::SOURCE_HEADER)), (200, Some("deployment")));
+    assert_eq!(style.header("cache-control"), Some("public, max-age=3600"));
+    let gone = send(&p, &request(Method::Get, "/projects/12345/"));
+    assert_eq!(gone.status, 404);
+}
+
+#[test]
+fn a_lost_message_is_re_driven_by_the_cron_and_published() {
+    let p = TestPlatform::default();
+    let id = propose(&p, json!({"project_name": "Lost", "tagline": "t"}));
+    p.queue.take(); // the message is lost
+    run(cron::run(&p));
+    assert!(p.queue.sent.borrow().is_empty(), "too young to re-drive");
+    p.advance(31_000);
+    run(cron::run(&p));
+    drain(&p);
+    assert!(p.pages.body(&format!("projects/{id}/index.html")).is_some());
+    assert_eq!(common::outbox_rows(&p), 0);
+}
+
+#[test]
+fn a_failed_queue_send_loses_nothing() {
+    let p = TestPlatform::default();
+    p.queue.failing.set(true);
+    let answer = common::post(&p, "/api/v1/projects", json!({"project_name": "Unsent", "tagline": "t"}));
+    assert_eq!(answer.status, 201, "the write is committed and acknowledged");
+    assert!(p.log_text().contains("queue_send_failed"));
+    assert_eq!(common::outbox_rows(&p), 1);
+}
+
+#[test]
+fn the_admin_rebuild_renders_every_page_in_steps_and_reports_progress() {
+    let p = TestPlatform::default();
+    for i in 0..3 {
+        propose(&p, json!({"project_name": format!("R{i}"), "tagline": "t", "tags": ["x"]}));
+    }
+    p.queue.take();
+    let start = send(
+        &p,
+        &request(Method::Post, "/api/v1/admin/rebuilds").with_header("authorization", "Bearer test-admin-token"),
+    );
+    assert_eq!(start.status, 202);
+    let status_url = start.json()["status_url"].as_str().expect("status_url").to_owned();
+    let steps = drain(&p);
+    assert_eq!(steps.len(), 3, "projects, tags, site");
+    let progress = send(&p, &request(Method::Get, &status_url).with_header("authorization", "Bearer test-admin-token"));
+    assert_eq!((progress.json()["done"].as_bool(), progress.json()["phase"].as_str()), (Some(true), Some("done")));
+    for key in ["projects/3/index.html", "tags/x/index.html", "index.html", "feed.xml", "sitemaps/1.xml"] {
+        assert!(p.pages.body(key).is_some(), "{key}");
+    }
+    assert!(p.pages.body("static/style.css").is_none(), "deployment pages are not stored");
+}

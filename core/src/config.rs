@@ -4,6 +4,9 @@ use generator::SiteConfig;
 
 /// Outbox rows older than this are re-driven by the cron (override: var `REDRIVE_AFTER_MS`).
 pub const REDRIVE_AFTER_MS: u64 = 30_000;
+/// How much older than the re-drive threshold an outbox row may grow before health calls the
+/// pipeline stuck: one cron period (a minute) and a publish, with room to spare.
+pub const STUCK_MARGIN_MS: u64 = 90_000;
 /// Delay before a failed render batch is retried.
 pub const RETRY_DELAY_SECONDS: u32 = 2;
 
@@ -21,6 +24,9 @@ pub struct Config {
     pub admin_token: String,
     /// Age after which the cron re-sends an outbox row.
     pub redrive_after_ms: u64,
+    /// Age of the oldest outbox row past which health says `degraded` (var `STUCK_AFTER_MS`;
+    /// default: the re-drive threshold plus [`STUCK_MARGIN_MS`]).
+    pub stuck_after_ms: u64,
     /// Whether the rate limits apply (var `RATE_LIMITS=off` turns them off for benchmarks).
     pub rate_limits: bool,
     /// Test hooks (var `TEST_HOOKS=1`, never set in production): a write carrying
@@ -49,12 +55,16 @@ impl Config {
             .map(|o| o.trim().trim_end_matches('/').to_owned())
             .filter(|o| !o.is_empty())
             .collect();
+        let redrive_after_ms = var("REDRIVE_AFTER_MS").and_then(|v| v.parse().ok()).unwrap_or(REDRIVE_AFTER_MS);
         Config {
             site,
             allowed_origins,
             voter_secret: secret("VOTER_SECRET").map(String::into_bytes).unwrap_or_default(),
             admin_token: secret("ADMIN_TOKEN").unwrap_or_default(),
-            redrive_after_ms: var("REDRIVE_AFTER_MS").and_then(|v| v.parse().ok()).unwrap_or(REDRIVE_AFTER_MS),
+            redrive_after_ms,
+            stuck_after_ms: var("STUCK_AFTER_MS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(redrive_after_ms + STUCK_MARGIN_MS),
             rate_limits: var("RATE_LIMITS").as_deref() != Some("off"),
             test_hooks: var("TEST_HOOKS").as_deref() == Some("1"),
         }
@@ -81,5 +91,6 @@ mod tests {
         assert_eq!((c.admin_token.as_str(), c.voter_secret.is_empty()), ("t", true));
         assert!(!c.rate_limits && !c.test_hooks);
         assert_eq!(c.redrive_after_ms, REDRIVE_AFTER_MS);
+        assert_eq!(c.stuck_after_ms, REDRIVE_AFTER_MS + STUCK_MARGIN_MS);
     }
 }

@@ -17,6 +17,7 @@
 //!                                   ▼
 //!                                 platform::PageStore   ◀── serve::page (the GET route)
 //! cron::run ─▶ outbox::redrive (lost messages)          rebuild.rs (admin, in queue steps)
+//! dead_letters::store (the dead-letter queue)           health::report (/api/v1/health)
 //! ```
 //!
 //! The ports the platform implements are in `platform`; the error type every route answers
@@ -24,8 +25,10 @@
 
 pub mod config;
 pub mod cron;
+pub mod dead_letters;
 pub mod error;
 pub mod export;
+pub mod health;
 pub mod http;
 pub mod import;
 pub mod limits;

@@ -8,7 +8,7 @@ use generator::paths::Change;
 
 use crate::params;
 use crate::platform::{ChangeQueue, Level, Platform};
-use crate::sql::{self, Database, DbError, Statement};
+use crate::sql::{self, DbError, Statement};
 
 /// The queue message: which outbox row, and what changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,17 +91,4 @@ pub async fn redrive(platform: &impl Platform, now_ms: u64, older_than_ms: u64) 
 pub fn clear(outbox_ids: &[String]) -> Statement {
     let ids = serde_json::to_string(outbox_ids).unwrap_or_else(|_| "[]".into());
     Statement::new("DELETE FROM outbox WHERE outbox_id IN (SELECT value FROM json_each(?1))", params![ids])
-}
-
-/// The backlog: rows waiting and the age of the oldest, for `/api/v1/health`.
-pub async fn backlog(db: &impl Database, now_ms: u64) -> Result<(i64, Option<u64>), DbError> {
-    #[derive(Deserialize)]
-    struct Stats {
-        n: i64,
-        oldest: Option<i64>,
-    }
-    let stats: Option<Stats> = sql::Rows::first(
-        &db.query(Statement::new("SELECT count(*) AS n, min(created_ms) AS oldest FROM outbox", vec![])).await?,
-    )?;
-    Ok(stats.map_or((0, None), |s| (s.n, s.oldest.map(|o| now_ms.saturating_sub(o.max(0) as u64)))))
 }

@@ -13,6 +13,7 @@ use generator::paths::{object_keys_of, pages_touched, PageKey, Target};
 use generator::render;
 
 use crate::error::ApiResult;
+use crate::health;
 use crate::outbox::{self, ChangeMessage};
 use crate::platform::{Level, PageStore, Platform};
 use crate::read_model::SqlReadModel;
@@ -107,7 +108,7 @@ pub async fn publish(platform: &impl Platform, changes: &[ChangeMessage]) -> Api
     let mut done = publish_keys(platform, keys).await?;
     done.changes = changes.len();
     let ids: Vec<String> = changes.iter().map(|m| m.outbox_id.clone()).collect();
-    platform.db().query(outbox::clear(&ids)).await?;
+    platform.db().batch(vec![outbox::clear(&ids), health::mark(health::LAST_PUBLISH, platform.now().ms)]).await?;
     Ok(done)
 }
 

@@ -321,8 +321,8 @@ fn the_cron_re_sends_old_outbox_rows_and_only_those() {
     let messages = p.queue.take();
     assert_eq!(messages[0]["change"]["change"], "proposed");
     assert_eq!(messages[0]["change"]["project_id"], 1);
-    let (backlog, oldest) = run(outbox::backlog(&p.db, p.now().ms)).expect("backlog");
-    assert_eq!((backlog, oldest), (2, Some(60_000)));
+    let health = run(crowdfund_core::health::report(&p)).expect("health");
+    assert_eq!((health["outbox_backlog"].as_i64(), health["outbox_oldest_age_ms"].as_i64()), (Some(2), Some(60_000)));
 }
 
 #[test]

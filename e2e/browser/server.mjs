@@ -83,7 +83,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 }
 
 /**
- * Starts `wrangler dev` with fresh local state. Resolves to
+ * Starts the site (scripts/serve.sh: `wrangler dev` and the cron driver) with fresh local state. Resolves to
  * `{ url, port, state, pid, dir, log, logTail(), stop() }` once /api/v1/health answers.
  */
 export async function startServer() {
@@ -99,10 +99,10 @@ export async function startServer() {
   const inspector = await freePort();
   const log = path.join(tmp, `wrangler-${port}.log`);
   const logFd = openSync(log, "w");
+  // The site as `make dev` serves it: the Worker and its cron driver (scripts/serve.sh).
   const child = spawn(
-    "wrangler",
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-     "--persist-to", state, "--test-scheduled", "--log-level", "log"],
+    path.join(ROOT, "scripts/serve.sh"),
+    ["--port", String(port), "--inspector-port", String(inspector), "--state", state, "--log-level", "log"],
     { cwd: ROOT, env: toolEnv(), stdio: ["ignore", logFd, logFd], detached: true },
   );
   closeSync(logFd);

@@ -1,6 +1,6 @@
 //! End-to-end test harness: starts the real Worker under `wrangler dev` (real workerd, local
-//! D1, queue, R2 and cron) on free loopback ports with a fresh state directory, and drives it
-//! over HTTP. The server is stopped by process group when the handle drops, whatever the
+//! D1, queue and R2) with its cron driver, as `make dev` does (scripts/serve.sh), on free
+//! loopback ports with a fresh state directory, and drives it over HTTP. The server is stopped by process group when the handle drops, whatever the
 //! test's outcome. Readiness and freshness are polled until a deadline, never slept for.
 
 use std::net::TcpListener;
@@ -46,6 +46,28 @@ pub fn dev_var(name: &str) -> Result<String> {
         .with_context(|| format!("{name} missing from .dev.vars"))
 }
 
+/// The command that serves crowdfund as `make dev` does (scripts/serve.sh).
+fn serve(state: &Path, port: u16, inspector: u16, options: &Options) -> Command {
+    let mut cmd = Command::new(repo_root().join("scripts/serve.sh"));
+    cmd.args(["--port", &port.to_string(), "--inspector-port", &inspector.to_string(), "--log-level", "log"])
+        .arg("--state")
+        .arg(state)
+        .env("CI", "true");
+    for (name, value) in &options.vars {
+        cmd.args(["--var", &format!("{name}:{value}")]);
+    }
+    match options.cron {
+        Cron::Schedule => {}
+        Cron::Every(seconds) => {
+            cmd.args(["--cron-interval", &seconds.to_string()]);
+        }
+        Cron::Off => {
+            cmd.arg("--no-cron");
+        }
+    }
+    cmd
+}
+
 /// Applies the D1 migrations to a local state directory.
 fn migrate(root: &Path, state: &Path) -> Result<()> {
     let status = wrangler()
@@ -62,6 +84,19 @@ fn migrate(root: &Path, state: &Path) -> Result<()> {
     Ok(())
 }
 
+/// How the cron triggers fire (`crowdfund cron`, started by scripts/serve.sh as `make dev`
+/// does).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub enum Cron {
+    /// As wrangler.toml says (and once at start), like `make dev`.
+    #[default]
+    Schedule,
+    /// Every N seconds, for a test that cannot wait for the next minute.
+    Every(u64),
+    /// Not at all: a site whose cron is not running.
+    Off,
+}
+
 /// Options for a server.
 #[derive(Clone, Default)]
 pub struct Options {
@@ -69,12 +104,15 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     /// Reuse this state directory (restart after a kill) instead of a fresh one.
     pub state: Option<PathBuf>,
-    /// Run another Worker's config (relative to the repo root) instead of crowdfund's; it
-    /// gets no migrations and is ready when `/` answers.
+    /// Run another Worker's config (relative to the repo root) instead of crowdfund's, with
+    /// `wrangler dev` alone; it gets no migrations and is ready when `/` answers.
     pub config: Option<String>,
+    /// How the cron fires.
+    pub cron: Cron,
 }
 
-/// A running `wrangler dev`.
+/// A running site: `scripts/serve.sh` (the Worker under `wrangler dev` and its cron driver),
+/// or a bare `wrangler dev` of another Worker.
 pub struct Server {
     pub url: String,
     pub port: u16,
@@ -131,18 +169,19 @@ impl Server {
             let inspector = free_port()?;
             let log = state.with_file_name(format!("wrangler-{port}.log"));
             let log_file = std::fs::File::create(&log)?;
-            let mut cmd = wrangler();
-            cmd.arg("dev");
-            if let Some(config) = &options.config {
-                cmd.args(["--config", config]);
-            }
-            cmd.args(["--ip", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--inspector-port", &inspector.to_string(), "--test-scheduled", "--log-level", "log"])
-                .arg("--persist-to")
-                .arg(&state);
-            for (name, value) in &options.vars {
-                cmd.args(["--var", &format!("{name}:{value}")]);
-            }
+            let mut cmd = match &options.config {
+                Some(config) => {
+                    let mut cmd = wrangler();
+                    cmd.args(["dev", "--config", config, "--ip", "127.0.0.1", "--port", &port.to_string()])
+                        .args(["--inspector-port", &inspector.to_string(), "--log-level", "log", "--persist-to"])
+                        .arg(&state);
+                    for (name, value) in &options.vars {
+                        cmd.args(["--var", &format!("{name}:{value}")]);
+                    }
+                    cmd
+                }
+                None => serve(&state, port, inspector, &options),
+            };
             let child = cmd
                 .current_dir(&root)
                 .stdin(Stdio::null())

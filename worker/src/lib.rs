@@ -38,6 +38,14 @@ mod entry {
     async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
         let platform = WorkerPlatform::new(&env)?;
         let messages: Vec<_> = batch.iter().flatten().collect();
+        // The dead-letter queue's batches are stored for health and operators, then acked.
+        if batch.queue().ends_with("-dlq") {
+            let letters: Vec<_> = messages.iter().map(|m| (m.id(), m.body().clone())).collect();
+            if crowdfund_core::dead_letters::store(&platform, &letters).await.is_ok() {
+                messages.iter().for_each(MessageExt::ack);
+            }
+            return Ok(());
+        }
         let bodies: Vec<serde_json::Value> = messages.iter().map(|m| m.body().clone()).collect();
         let deliveries = crowdfund_core::publish::consume(&platform, &bodies).await;
         let retry = QueueRetryOptionsBuilder::new().with_delay_seconds(RETRY_DELAY_SECONDS).build();

@@ -1,7 +1,6 @@
 //! Operations for operators: health (public), and the admin-token routes export, import and
 //! rebuilds.
 
-use generator::gather::ReadModel;
 use serde_json::json;
 
 use super::auth::require_admin;
@@ -10,20 +9,29 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::sender::media_type_is;
 use crate::http::Response;
 use crate::platform::Platform;
-use crate::read_model::SqlReadModel;
 use crate::rules::input;
-use crate::{export, import, outbox, rebuild};
+use crate::{dead_letters, export, health, import, rebuild};
 
-/// `GET /api/v1/health`: the outbox backlog and its oldest age (render lag), project count.
+/// `GET /api/v1/health`: whether pages converge (`ok` or `degraded` with reasons), the outbox
+/// backlog and its oldest age (render lag), dead letters, the last publish and cron run.
 pub async fn health<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
     c.figures.route = "health";
-    let (backlog, oldest_ms) = outbox::backlog(c.platform.db(), c.platform.now().ms).await?;
-    let projects = SqlReadModel(c.platform.db()).stats().await?.total;
-    c.figures.round_trips = 2;
-    respond::json(
-        200,
-        &json!({"status": "ok", "projects": projects, "outbox_backlog": backlog, "outbox_oldest_age_ms": oldest_ms}),
-    )
+    c.figures.round_trips = 1;
+    respond::json(200, &health::report(c.platform).await?)
+}
+
+/// `GET /api/v1/admin/dead-letters`: the messages the queue gave up on.
+pub async fn dead_letters<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
+    c.figures.route = "dead_letters";
+    require_admin(c)?;
+    respond::json(200, &dead_letters::list(c.platform.db()).await?)
+}
+
+/// `DELETE /api/v1/admin/dead-letters`: acknowledges (removes) every stored dead letter.
+pub async fn clear_dead_letters<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
+    c.figures.route = "clear_dead_letters";
+    require_admin(c)?;
+    respond::json(200, &json!({ "cleared": dead_letters::clear(c.platform.db()).await? }))
 }
 
 /// `GET /api/v1/export?after=&limit=`: the read model in the snapshot format, paged by id.

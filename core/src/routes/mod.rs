@@ -125,6 +125,8 @@ async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
         Handler::Import => admin::import(c).await,
         Handler::StartRebuild => admin::start_rebuild(c).await,
         Handler::RebuildProgress => admin::rebuild_progress(c).await,
+        Handler::DeadLetters => admin::dead_letters(c).await,
+        Handler::ClearDeadLetters => admin::clear_dead_letters(c).await,
         Handler::Favicon => Ok(pages::favicon(c)),
         Handler::ReplyPage => pages::reply(c).await,
         Handler::Page => pages::page(c).await,

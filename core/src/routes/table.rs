@@ -23,6 +23,8 @@ pub enum Handler {
     Import,
     StartRebuild,
     RebuildProgress,
+    DeadLetters,
+    ClearDeadLetters,
     Favicon,
     ReplyPage,
     /// A published page (anything the table does not list).
@@ -62,6 +64,10 @@ pub const ROUTES: &[Route] = &[
     Route { path: "/api/v1/admin/import", methods: &[(M::Post, H::Import)] },
     Route { path: "/api/v1/admin/rebuilds", methods: &[(M::Post, H::StartRebuild)] },
     Route { path: "/api/v1/admin/rebuilds/{rebuild_id}", methods: &[(M::Get, H::RebuildProgress)] },
+    Route {
+        path: "/api/v1/admin/dead-letters",
+        methods: &[(M::Get, H::DeadLetters), (M::Delete, H::ClearDeadLetters)],
+    },
     Route { path: "/favicon.ico", methods: &[(M::Get, H::Favicon)] },
 ];
 

@@ -1,12 +1,14 @@
 //! `crowdfund`: the generator's command line. One file per subcommand:
 //! `build` (full site from a snapshot or a running instance), `seed` (load projects through the
 //! public write API), `verify` (compare what an instance serves with a full build of its data),
-//! `export` and `import` (back up and move a site's data, admin).
+//! `export` and `import` (back up and move a site's data, admin), `cron` (fire a local Worker's
+//! cron triggers).
 
 use clap::{Parser, Subcommand};
 
 mod build;
 mod client;
+mod cron;
 mod export;
 mod import;
 mod seed;
@@ -38,6 +40,8 @@ enum Command {
     Import(import::Args),
     /// Check that every page an instance serves equals a full rebuild from its data.
     Verify(verify::Args),
+    /// Fire a local Worker's cron triggers (wrangler dev does not), at start and on schedule.
+    Cron(cron::Args),
 }
 
 #[tokio::main]
@@ -48,5 +52,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Export(args) => export::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Verify(args) => verify::run(args).await,
+        Command::Cron(args) => cron::run(args).await,
     }
 }

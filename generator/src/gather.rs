@@ -104,9 +104,14 @@ pub async fn page_data<M: ReadModel>(model: &M, key: &PageKey) -> Result<PageDat
             }
         }
         PageKey::Listing { page } => {
-            let (first, last) = listing_ids(*page);
-            let items = model.summaries_between(first, last).await?;
-            PageData::Listing { page: *page, items, last_listing: last_listing(model.stats().await?.max_id) }
+            // Pages past the newest do not exist (yet): a full build writes 1..=last only.
+            let last = last_listing(model.stats().await?.max_id);
+            if *page > last {
+                return Ok(PageData::Gone(key.clone()));
+            }
+            let (first_id, last_id) = listing_ids(*page);
+            let items = model.summaries_between(first_id, last_id).await?;
+            PageData::Listing { page: *page, items, last_listing: last }
         }
         PageKey::Detail { project_id } => match model.project(*project_id).await? {
             Some(project) => PageData::Detail { project },
@@ -116,6 +121,9 @@ pub async fn page_data<M: ReadModel>(model: &M, key: &PageKey) -> Result<PageDat
         PageKey::Feed => PageData::Feed { newest: model.newest(FEED_SIZE).await? },
         PageKey::SitemapIndex => PageData::SitemapIndex { chunks: sitemap_chunks(model.stats().await?.max_id) },
         PageKey::Sitemap { chunk } => {
+            if *chunk > sitemap_chunks(model.stats().await?.max_id) {
+                return Ok(PageData::Gone(key.clone()));
+            }
             let (first, last) = sitemap_ids(*chunk);
             PageData::Sitemap { chunk: *chunk, project_ids: model.ids_between(first, last).await? }
         }

@@ -168,6 +168,65 @@ pub fn pages_touched(change: &Change) -> Vec<Target> {
     }
 }
 
+/// Returns the edge-cache tags of a page (its HTML and its JSON twin carry the same), so that
+/// "what a change touches" ([`pages_touched`]) and "what to purge" cannot disagree: the
+/// publisher purges exactly the tags of the pages it stored. Tags are printable ASCII without
+/// spaces, as Cloudflare's `Cache-Tag` requires; a tag name's other characters are
+/// percent-encoded.
+///
+/// ```
+/// use generator::paths::{cache_tags, PageKey};
+/// assert_eq!(cache_tags(&PageKey::Detail { project_id: 7 }), vec!["project:7"]);
+/// assert_eq!(cache_tags(&PageKey::TagPage { tag: "café".into(), page: 2 }), vec!["tag:caf%c3%a9:2"]);
+/// ```
+pub fn cache_tags(key: &PageKey) -> Vec<String> {
+    let tag = match key {
+        PageKey::Front => "front".to_owned(),
+        PageKey::Listing { page } => format!("listing:{page}"),
+        PageKey::Detail { project_id } => format!("project:{project_id}"),
+        PageKey::TagIndex { tag } => format!("tag:{}", tag_token(tag)),
+        PageKey::TagPage { tag, page } => format!("tag:{}:{page}", tag_token(tag)),
+        PageKey::Feed => "feed".to_owned(),
+        PageKey::SitemapIndex => "sitemap".to_owned(),
+        PageKey::Sitemap { chunk } => format!("sitemap:{chunk}"),
+        PageKey::Robots | PageKey::NotFound | PageKey::Stylesheet | PageKey::Script => "deployment".to_owned(),
+    };
+    vec![tag]
+}
+
+fn tag_token(tag: &str) -> String {
+    let mut out = String::with_capacity(tag.len());
+    for b in tag.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            out.push(b.to_ascii_lowercase() as char);
+        } else {
+            out.push_str(&format!("%{b:02x}"));
+        }
+    }
+    out
+}
+
+/// The coarse purge that covers a tag when exact purges would cost more calls than the budget
+/// allows: the path prefixes of every page of its kind, or `None` when only the tag itself (or
+/// everything) can cover it (the front page lives at `/`, a prefix of every path).
+///
+/// ```
+/// use generator::paths::prefixes_covering;
+/// assert_eq!(prefixes_covering("project:7"), Some(&["/projects/", "/api/v1/projects/"][..]));
+/// assert_eq!(prefixes_covering("front"), None);
+/// ```
+pub fn prefixes_covering(tag: &str) -> Option<&'static [&'static str]> {
+    let kind = tag.split(':').next().unwrap_or(tag);
+    match kind {
+        "project" => Some(&["/projects/", "/api/v1/projects/"]),
+        "listing" => Some(&["/page/", "/api/v1/projects/page/"]),
+        "tag" => Some(&["/tags/", "/api/v1/tags/"]),
+        "feed" => Some(&["/feed.xml"]),
+        "sitemap" => Some(&["/sitemap"]),
+        _ => None,
+    }
+}
+
 /// Returns the URL path a page is visited at (HTML).
 pub fn url_of(key: &PageKey) -> String {
     match key {
@@ -201,6 +260,16 @@ pub fn json_url_of(key: &PageKey) -> Option<String> {
         PageKey::TagIndex { tag } => Some(format!("/api/v1/tags/{tag}.json")),
         PageKey::TagPage { tag, page } => Some(format!("/api/v1/tags/{tag}/page/{page}.json")),
         _ => None,
+    }
+}
+
+/// Returns the spec's own URLs of a page's JSON twin (`GET /projects`, `GET /projects/{id}`):
+/// the same object, at another address (and so another edge-cache entry, under the same tags).
+pub fn alias_urls_of(key: &PageKey) -> Vec<String> {
+    match key {
+        PageKey::Front => vec!["/projects".into()],
+        PageKey::Detail { project_id } => vec![format!("/projects/{project_id}")],
+        _ => Vec::new(),
     }
 }
 
@@ -316,6 +385,38 @@ mod tests {
     }
 
     #[test]
+    fn every_data_page_has_its_own_cache_tag_and_a_coarse_cover() {
+        let keys = [
+            PageKey::Front,
+            PageKey::Listing { page: 2 },
+            PageKey::Detail { project_id: 9 },
+            PageKey::TagIndex { tag: "solar".into() },
+            PageKey::TagPage { tag: "solar".into(), page: 3 },
+            PageKey::TagPage { tag: "Ünï code".into(), page: 1 },
+            PageKey::Feed,
+            PageKey::SitemapIndex,
+            PageKey::Sitemap { chunk: 1 },
+        ];
+        let tags: Vec<String> = keys.iter().flat_map(cache_tags).collect();
+        let unique: std::collections::BTreeSet<&String> = tags.iter().collect();
+        assert_eq!(unique.len(), tags.len(), "{tags:?}");
+        for (key, tag) in keys.iter().zip(&tags) {
+            assert!(tag.bytes().all(|b| b.is_ascii_graphic() && b != b','), "{tag}");
+            match prefixes_covering(tag) {
+                // A prefix covers every URL of the page.
+                Some(prefixes) => {
+                    let mut urls = vec![url_of(key)];
+                    urls.extend(json_url_of(key));
+                    for url in urls {
+                        assert!(prefixes.iter().any(|p| url.starts_with(p)), "{url} not under {prefixes:?}");
+                    }
+                }
+                None => assert_eq!(key, &PageKey::Front),
+            }
+        }
+    }
+
+    #[test]
     fn every_page_maps_back_to_its_object_keys() {
         let keys = [
             PageKey::Front,
@@ -335,6 +436,9 @@ mod tests {
             assert_eq!(key_for_path(&url_of(&key)), Some(key.clone()));
             if let Some(json) = json_url_of(&key) {
                 assert_eq!(key_for_path(&json), Some(key.clone()));
+                for alias in alias_urls_of(&key) {
+                    assert_eq!(object_key_for_path(&alias), object_key_for_path(&json), "{alias}");
+                }
             }
         }
     }

@@ -2,11 +2,16 @@
 
 use generator::SiteConfig;
 
+use crate::purge::plan::Budget;
+
 /// Outbox rows older than this are re-driven by the cron (override: var `REDRIVE_AFTER_MS`).
 pub const REDRIVE_AFTER_MS: u64 = 30_000;
 /// How much older than the re-drive threshold an outbox row may grow before health calls the
 /// pipeline stuck: one cron period (a minute) and a publish, with room to spare.
 pub const STUCK_MARGIN_MS: u64 = 90_000;
+/// How long the edge keeps a page between purges (var `EDGE_TTL_SECONDS`): a bound on
+/// staleness should every purge of a page be lost.
+pub const EDGE_TTL_SECONDS: u64 = 3600;
 /// Delay before a failed render batch is retried.
 pub const RETRY_DELAY_SECONDS: u32 = 2;
 
@@ -27,6 +32,16 @@ pub struct Config {
     /// Age of the oldest outbox row past which health says `degraded` (var `STUCK_AFTER_MS`;
     /// default: the re-drive threshold plus [`STUCK_MARGIN_MS`]).
     pub stuck_after_ms: u64,
+    /// How long the edge may keep a page (see [`EDGE_TTL_SECONDS`]).
+    pub edge_ttl_seconds: u64,
+    /// The purge budget (vars `PURGE_BURST`, `PURGE_PER_MINUTE`, `PURGE_MAX_WAIT_MS`,
+    /// `PURGE_SETTLE_MS`); Cloudflare's Free-tier limits by default.
+    pub purge_budget: Budget,
+    /// The local edge's purge endpoint (var `EDGE_PURGE_URL`, set by scripts/serve.sh); unset
+    /// in production, where Workers Caching takes the purges.
+    pub edge_purge_url: Option<String>,
+    /// Test hook: with `test_hooks`, the first N purge calls fail (var `TEST_PURGE_FAILURES`).
+    pub test_purge_failures: u32,
     /// Whether the rate limits apply (var `RATE_LIMITS=off` turns them off for benchmarks).
     pub rate_limits: bool,
     /// Test hooks (var `TEST_HOOKS=1`, never set in production): a write carrying
@@ -44,10 +59,10 @@ impl Config {
     /// Reads the settings through `var` (plain vars) and `secret` (secrets); missing optional
     /// ones fall back to local defaults.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>, secret: impl Fn(&str) -> Option<String>) -> Self {
-        let defaults = SiteConfig::default();
+        let site_defaults = SiteConfig::default();
         let site = SiteConfig {
-            base_url: var("SITE_URL").map(|u| u.trim_end_matches('/').to_owned()).unwrap_or(defaults.base_url),
-            site_name: var("SITE_NAME").unwrap_or(defaults.site_name),
+            base_url: var("SITE_URL").map(|u| u.trim_end_matches('/').to_owned()).unwrap_or(site_defaults.base_url),
+            site_name: var("SITE_NAME").unwrap_or(site_defaults.site_name),
         };
         let allowed_origins = var("ALLOWED_ORIGINS")
             .unwrap_or_default()
@@ -56,6 +71,17 @@ impl Config {
             .filter(|o| !o.is_empty())
             .collect();
         let redrive_after_ms = var("REDRIVE_AFTER_MS").and_then(|v| v.parse().ok()).unwrap_or(REDRIVE_AFTER_MS);
+        let number = |name: &str| var(name).and_then(|v| v.trim().parse::<f64>().ok()).filter(|v| *v >= 0.0);
+        let edge_ttl_seconds = number("EDGE_TTL_SECONDS").map_or(EDGE_TTL_SECONDS, |v| v as u64);
+        let defaults = Budget::default();
+        let purge_budget = Budget {
+            burst: number("PURGE_BURST").unwrap_or(defaults.burst),
+            per_minute: number("PURGE_PER_MINUTE").unwrap_or(defaults.per_minute),
+            max_wait_ms: number("PURGE_MAX_WAIT_MS").map_or(defaults.max_wait_ms, |v| v as u64),
+            settle_ms: number("PURGE_SETTLE_MS").map_or(defaults.settle_ms, |v| v as u64),
+            edge_ttl_ms: edge_ttl_seconds * 1000,
+            ..defaults
+        };
         Config {
             site,
             allowed_origins,
@@ -65,6 +91,10 @@ impl Config {
             stuck_after_ms: var("STUCK_AFTER_MS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(redrive_after_ms + STUCK_MARGIN_MS),
+            edge_ttl_seconds,
+            purge_budget,
+            edge_purge_url: var("EDGE_PURGE_URL").filter(|u| !u.trim().is_empty()),
+            test_purge_failures: number("TEST_PURGE_FAILURES").map_or(0, |v| v as u32),
             rate_limits: var("RATE_LIMITS").as_deref() != Some("off"),
             test_hooks: var("TEST_HOOKS").as_deref() == Some("1"),
         }

@@ -1,8 +1,9 @@
 //! The pipeline's health, for `/api/v1/health` and the people who run it: the outbox backlog
-//! and its oldest row, dead-lettered messages, when the publisher and the cron last ran. The
-//! status is `degraded` (with the reasons) while pages cannot be trusted to converge: an outbox
-//! row older than the cron's re-drive threshold plus a margin means nothing is re-driving it,
-//! and an unresolved dead letter means the queue gave up on a message.
+//! and its oldest row, edge purges owed, dead-lettered messages, when the publisher, the purger
+//! and the cron last ran. The status is `degraded` (with the reasons) while pages cannot be
+//! trusted to converge: an outbox row (or an owed purge) older than the cron's re-drive
+//! threshold plus a margin means nothing is getting it done, and an unresolved dead letter
+//! means the queue gave up on a message.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,6 +16,7 @@ use crate::sql::{nth, Database, Rows, Statement};
 /// Keys of the `ops` table.
 pub const LAST_PUBLISH: &str = "last_publish_ms";
 pub const LAST_CRON: &str = "last_cron_ms";
+pub const LAST_PURGE: &str = "last_purge_ms";
 
 /// The statement that records when something last happened.
 pub fn mark(key: &'static str, ms: u64) -> Statement {
@@ -32,6 +34,9 @@ struct Figures {
     dead_letters: i64,
     last_publish_ms: Option<i64>,
     last_cron_ms: Option<i64>,
+    purges_owed: i64,
+    oldest_purge_ms: Option<i64>,
+    last_purge_ms: Option<i64>,
 }
 
 /// Reads the figures (one round trip) and judges them.
@@ -44,8 +49,11 @@ pub async fn report(platform: &impl Platform) -> ApiResult<Value> {
                     (SELECT min(created_ms) FROM outbox) AS oldest_ms, \
                     (SELECT count(*) FROM dead_letters) AS dead_letters, \
                     (SELECT value FROM ops WHERE key = ?1) AS last_publish_ms, \
-                    (SELECT value FROM ops WHERE key = ?2) AS last_cron_ms",
-            params![LAST_PUBLISH, LAST_CRON],
+                    (SELECT value FROM ops WHERE key = ?2) AS last_cron_ms, \
+                    (SELECT count(*) FROM purges WHERE settle = 0) AS purges_owed, \
+                    (SELECT min(queued_ms) FROM purges WHERE settle = 0) AS oldest_purge_ms, \
+                    (SELECT value FROM ops WHERE key = ?3) AS last_purge_ms",
+            params![LAST_PUBLISH, LAST_CRON, LAST_PURGE],
         )])
         .await?;
     let f = nth(&results, 0, "health")?.first::<Figures>()?.unwrap_or(Figures {
@@ -55,6 +63,9 @@ pub async fn report(platform: &impl Platform) -> ApiResult<Value> {
         dead_letters: 0,
         last_publish_ms: None,
         last_cron_ms: None,
+        purges_owed: 0,
+        oldest_purge_ms: None,
+        last_purge_ms: None,
     });
     let now = platform.now().ms;
     let config = platform.config();
@@ -64,6 +75,14 @@ pub async fn report(platform: &impl Platform) -> ApiResult<Value> {
     if let Some(age) = oldest_age.filter(|a| *a > config.stuck_after_ms) {
         reasons.push(format!(
             "an outbox row is {} s old (over {} s): nothing has re-driven it; is the cron running?",
+            age / 1000,
+            config.stuck_after_ms / 1000
+        ));
+    }
+    let oldest_purge_age = age(f.oldest_purge_ms);
+    if let Some(age) = oldest_purge_age.filter(|a| *a > config.stuck_after_ms) {
+        reasons.push(format!(
+            "an edge purge has been owed for {} s (over {} s): the edge may serve stale pages",
             age / 1000,
             config.stuck_after_ms / 1000
         ));
@@ -83,6 +102,9 @@ pub async fn report(platform: &impl Platform) -> ApiResult<Value> {
         "last_publish_age_ms": age(f.last_publish_ms),
         "last_cron_ms": f.last_cron_ms,
         "last_cron_age_ms": age(f.last_cron_ms),
+        "purges_owed": f.purges_owed,
+        "oldest_purge_age_ms": oldest_purge_age,
+        "last_purge_ms": f.last_purge_ms,
         "redrive_after_ms": config.redrive_after_ms,
         "stuck_after_ms": config.stuck_after_ms,
     }))

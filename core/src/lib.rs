@@ -36,6 +36,7 @@ pub mod outbox;
 pub mod platform;
 pub mod projects;
 pub mod publish;
+pub mod purge;
 pub mod read_model;
 pub mod rebuild;
 pub mod routes;

@@ -1,6 +1,6 @@
 //! The ports: what the core needs from the platform it runs on. The Worker implements them
-//! over D1, R2, Queues, rate-limiting bindings and the JS clock (`crowdfund-worker`); the tests
-//! over SQLite and memory (`testing`). One [`Platform`] value carries them into a request, a
+//! over D1, R2, Queues, rate-limiting bindings, the edge cache's purges and the JS clock
+//! (`crowdfund-worker`); the tests over SQLite and memory (`testing`). One [`Platform`] value carries them into a request, a
 //! queue batch or a cron run.
 
 use crate::config::Config;
@@ -43,6 +43,27 @@ pub trait PageStore {
 pub trait ChangeQueue {
     /// Sends one message (JSON).
     async fn send(&self, message: &serde_json::Value) -> Result<(), PortError>;
+
+    /// Sends one message to be delivered `delay_seconds` from now.
+    async fn send_delayed(&self, message: &serde_json::Value, delay_seconds: u32) -> Result<(), PortError>;
+}
+
+/// Why a purge call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PurgeError {
+    /// The purge budget is spent for now (Cloudflare's rate limit).
+    #[error("purge rate-limited")]
+    RateLimited,
+    #[error("purge failed: {0}")]
+    Failed(String),
+}
+
+/// The edge cache in front of the Worker: Workers Caching's `ctx.cache.purge` in production,
+/// the local edge (Varnish) under `make dev`.
+#[allow(async_fn_in_trait)]
+pub trait Purger {
+    /// Makes one purge call.
+    async fn purge(&self, call: &crate::purge::plan::Call) -> Result<(), PurgeError>;
 }
 
 /// Cloudflare's rate-limiting bindings.
@@ -76,11 +97,14 @@ pub trait Platform {
     type Pages: PageStore;
     type Queue: ChangeQueue;
     type Limits: RateLimiter;
+    type Edge: Purger;
 
     fn db(&self) -> &Self::Db;
     fn pages(&self) -> &Self::Pages;
     fn queue(&self) -> &Self::Queue;
     fn limits(&self) -> &Self::Limits;
+    /// The edge cache's purges.
+    fn purger(&self) -> &Self::Edge;
     /// Settings, read once.
     fn config(&self) -> &Config;
     /// The time now.

@@ -1,6 +1,7 @@
 //! The publisher (the queue's consumer): folds a batch of changes into the set of pages they
 //! touch (500 votes on one project are one render), re-reads the data, renders through the
-//! generator, writes the pages to the page store, and clears the outbox rows it covered.
+//! generator, writes the pages to the page store, and in one batch clears the outbox rows it
+//! covered and records the pages' cache tags as owed purges; then purges the edge (`purge`).
 //! Idempotent: rendering again gives the same bytes, so at-least-once delivery is harmless.
 
 use std::collections::BTreeSet;
@@ -9,13 +10,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use generator::gather;
-use generator::paths::{object_keys_of, pages_touched, PageKey, Target};
+use generator::paths::{cache_tags, object_keys_of, pages_touched, PageKey, Target};
 use generator::render;
 
 use crate::error::ApiResult;
 use crate::health;
 use crate::outbox::{self, ChangeMessage};
 use crate::platform::{Level, PageStore, Platform};
+use crate::purge;
 use crate::read_model::SqlReadModel;
 use crate::rebuild::{self, RebuildMessage};
 use crate::sql::Database;
@@ -27,6 +29,8 @@ pub struct Published {
     pub pages: usize,
     pub objects_written: usize,
     pub objects_deleted: usize,
+    /// The cache tags of the pages written or deleted: what the edge must purge.
+    pub tags: Vec<String>,
 }
 
 /// What to do with a queue message once its batch was handled.
@@ -38,12 +42,14 @@ pub enum Delivery {
     Retry,
 }
 
-/// A queue message: a change to publish, or one step of an admin rebuild.
+/// A queue message: a change to publish, one step of an admin rebuild, or the purger's
+/// wake-up.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum Incoming {
     Change(ChangeMessage),
     Rebuild(RebuildMessage),
+    Purge { purge: String },
 }
 
 /// Handles one queue batch: publishes all its changes at once, then runs its rebuild steps;
@@ -53,6 +59,7 @@ pub async fn consume(platform: &impl Platform, bodies: &[Value]) -> Vec<Delivery
     let mut changes = Vec::new();
     let mut change_at = Vec::new();
     let mut rebuilds = Vec::new();
+    let mut wakes = Vec::new();
     for (i, body) in bodies.iter().enumerate() {
         match serde_json::from_value::<Incoming>(body.clone()) {
             Ok(Incoming::Change(change)) => {
@@ -60,6 +67,10 @@ pub async fn consume(platform: &impl Platform, bodies: &[Value]) -> Vec<Delivery
                 change_at.push(i);
             }
             Ok(Incoming::Rebuild(step)) => rebuilds.push((i, step)),
+            Ok(Incoming::Purge { purge }) if purge == purge::WAKE => wakes.push(i),
+            Ok(Incoming::Purge { .. }) => {
+                platform.log(Level::Error, json!({"event": "message_unreadable", "error": "unknown purge message"}));
+            }
             // A poison message: retrying it sends it to the dead-letter queue in the end.
             Err(e) => platform.log(Level::Error, json!({"event": "message_unreadable", "error": e.to_string()})),
         }
@@ -73,12 +84,13 @@ pub async fn consume(platform: &impl Platform, bodies: &[Value]) -> Vec<Delivery
                     Level::Info,
                     json!({"event": "publish", "changes": done.changes, "pages": done.pages,
                         "objects_written": done.objects_written, "objects_deleted": done.objects_deleted,
-                        "duration_ms": platform.now().ms.saturating_sub(start)}),
+                        "tags": done.tags.len(), "duration_ms": platform.now().ms.saturating_sub(start)}),
                 );
             }
             Err(e) => platform.log(Level::Error, json!({"event": "publish_failed", "error": e.to_string()})),
         }
     }
+    let owes = !changes.is_empty() || !rebuilds.is_empty() || !wakes.is_empty();
     for (i, step) in rebuilds {
         match rebuild::step(platform, &step).await {
             Ok(()) => {
@@ -92,6 +104,14 @@ pub async fn consume(platform: &impl Platform, bodies: &[Value]) -> Vec<Delivery
                 Level::Error,
                 json!({"event": "rebuild_step_failed", "rebuild_id": step.rebuild_id, "error": e.to_string()}),
             ),
+        }
+    }
+    // Purge what the batch owed (and what earlier runs left): the pages are stored, their tags
+    // recorded; a failure here loses nothing (the tags stay owed, retried by a wake-up).
+    if owes {
+        match purge::run(platform).await {
+            Ok(_) => wakes.iter().for_each(|i| deliveries[*i] = Delivery::Ack),
+            Err(e) => platform.log(Level::Error, json!({"event": "purge_run_failed", "error": e.to_string()})),
         }
     }
     deliveries
@@ -108,7 +128,11 @@ pub async fn publish(platform: &impl Platform, changes: &[ChangeMessage]) -> Api
     let mut done = publish_keys(platform, keys).await?;
     done.changes = changes.len();
     let ids: Vec<String> = changes.iter().map(|m| m.outbox_id.clone()).collect();
-    platform.db().batch(vec![outbox::clear(&ids), health::mark(health::LAST_PUBLISH, platform.now().ms)]).await?;
+    let now = platform.now().ms;
+    platform
+        .db()
+        .batch(vec![outbox::clear(&ids), purge::owe(&done.tags, now), health::mark(health::LAST_PUBLISH, now)])
+        .await?;
     Ok(done)
 }
 
@@ -121,6 +145,7 @@ pub async fn publish_keys(platform: &impl Platform, keys: impl IntoIterator<Item
     for key in keys {
         let pages = render(site, &gather::page_data(&model, &key).await?)?;
         done.pages += 1;
+        done.tags.extend(cache_tags(&key));
         if pages.is_empty() {
             for object in object_keys_of(&key) {
                 platform.pages().delete(&object).await?;

@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::platform::{ChangeQueue, Platform};
 use crate::publish;
+use crate::purge;
 use crate::sql::{self, Database, Rows, Statement};
 
 /// Projects per step.
@@ -60,14 +61,18 @@ pub async fn step(platform: &impl Platform, m: &RebuildMessage) -> ApiResult<()>
         Some(Step::Site) => "site",
         None => "done",
     };
-    let finished = next.is_none().then(|| platform.now().ms);
-    platform
-        .db()
-        .query(Statement::new(
-            "UPDATE rebuilds SET pages = pages + ?2, phase = ?3, finished_ms = ?4 WHERE rebuild_id = ?1",
-            params![&m.rebuild_id, done.pages as u64, phase, finished],
-        ))
-        .await?;
+    let now = platform.now().ms;
+    let finished = next.is_none().then_some(now);
+    let mut statements = vec![Statement::new(
+        "UPDATE rebuilds SET pages = pages + ?2, phase = ?3, finished_ms = ?4 WHERE rebuild_id = ?1",
+        params![&m.rebuild_id, done.pages as u64, phase, finished],
+    )];
+    // Every page was re-rendered: once the last step is stored, every edge copy goes, in one
+    // purge of everything (not a purge per page, which would spend the budget for hours).
+    if next.is_none() {
+        statements.push(purge::owe_everything(now));
+    }
+    platform.db().batch(statements).await?;
     if let Some(step) = next {
         let message = RebuildMessage { rebuild_id: m.rebuild_id.clone(), step };
         platform.queue().send(&serde_json::to_value(&message)?).await?;

@@ -5,13 +5,16 @@
 //! being stored, so only the publisher writes pages and an older render can never overwrite a
 //! newer one. Unknown paths get the generated 404 page.
 //!
-//! Cache policy: HTML and JSON are `public, max-age=0, must-revalidate` (browsers and the CDN
-//! revalidate every time and get a cheap 304 while the ETag holds), `static/` assets are
-//! cacheable for an hour.
+//! Cache policy ([`Policy`]): browsers revalidate pages every time (`public, max-age=0,
+//! must-revalidate` and an ETag: a cheap 304 while unchanged); the edge keeps them for the edge
+//! lifetime (`Cloudflare-CDN-Cache-Control`, which Cloudflare strips before the visitor, as
+//! the local edge does) under the page's `Cache-Tag`s, which the publisher purges exactly when
+//! the page changes. A writer's own view (`?fresh=` or `?published=`, what `app.js` and the
+//! no-script redirect ask for) is never kept: it bypasses a stale edge copy.
 
 use generator::gather;
 use generator::pages::deployment_data;
-use generator::paths::{key_for_path, object_key_for_path};
+use generator::paths::{cache_tags, key_for_path, object_key_for_path};
 use generator::{render, Page, PageData, SiteConfig};
 
 use crate::error::ApiResult;
@@ -37,71 +40,141 @@ pub const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("x-frame-options", "DENY"),
 ];
 
-/// Answers a GET or HEAD for a page (`path` percent-decoded).
+/// How an answer may be cached by browsers and by the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Policy {
+    /// A page of the data: revalidated by browsers, kept by the edge under its tags.
+    Page(Vec<String>),
+    /// A page of the deployment (stylesheet, script, robots.txt): an hour in browsers, a day at
+    /// the edge (a deploy starts a new edge cache).
+    Deployment,
+    /// The 404 page for a path: no browser keeps it; the edge keeps it under the tags of the
+    /// page the path names (purged when that page appears), or briefly when it names none.
+    Missing(Vec<String>),
+    /// A writer's own view: no one keeps it.
+    Private,
+}
+
+/// How long the edge keeps a 404 of a path that names no page.
+pub const UNKNOWN_PATH_EDGE_SECONDS: u64 = 60;
+/// How long the edge keeps the deployment's own pages.
+pub const DEPLOYMENT_EDGE_SECONDS: u64 = 86_400;
+
+impl Policy {
+    /// Sets the caching headers of an answer.
+    pub fn apply(&self, response: &mut Response, edge_ttl_seconds: u64) {
+        let (browser, edge, tags): (&str, Option<u64>, Vec<String>) = match self {
+            Policy::Page(tags) => ("public, max-age=0, must-revalidate", Some(edge_ttl_seconds), tags.clone()),
+            Policy::Deployment => ("public, max-age=3600", Some(DEPLOYMENT_EDGE_SECONDS), vec!["deployment".into()]),
+            Policy::Missing(tags) if tags.is_empty() => {
+                ("no-store", Some(UNKNOWN_PATH_EDGE_SECONDS), vec!["notfound".into()])
+            }
+            Policy::Missing(tags) => ("no-store", Some(edge_ttl_seconds), tags.clone()),
+            Policy::Private => ("private, no-store", None, Vec::new()),
+        };
+        response.headers.set("cache-control", browser);
+        match edge {
+            Some(seconds) => response.headers.set(EDGE_CACHE_CONTROL, format!("max-age={seconds}")),
+            None => response.headers.remove(EDGE_CACHE_CONTROL),
+        }
+        if tags.is_empty() {
+            response.headers.remove("cache-tag");
+        } else {
+            response.headers.set("cache-tag", tags.join(","));
+        }
+    }
+}
+
+/// The edge's own Cache-Control (Cloudflare's, stripped before the visitor; the local edge
+/// does the same).
+pub const EDGE_CACHE_CONTROL: &str = "cloudflare-cdn-cache-control";
+
+/// Whether a page request is a writer's own view: `?fresh=` (app.js after a write) or
+/// `?published=` (the redirect after a form).
+pub fn is_writer_view(query: Option<&str>) -> bool {
+    query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "fresh" || k == "published"))
+}
+
+/// Answers a GET or HEAD for a page (`path` percent-decoded). A writer's view reads the store
+/// like any other request (so app.js can tell a published page), except right after a form
+/// (`?published=`), when the page is rendered from the data: it shows the write at once.
 pub async fn page(
     platform: &impl Platform,
     path: &str,
+    query: Option<&str>,
     if_none_match: Option<&str>,
     head: bool,
 ) -> ApiResult<Response> {
-    let site = &platform.config().site;
+    let config = platform.config();
+    let site = &config.site;
+    let ttl = config.edge_ttl_seconds;
     let object_key = object_key_for_path(path);
     let key = key_for_path(path);
+    let writer = is_writer_view(query);
+    let tags = key.as_ref().map(cache_tags).unwrap_or_default();
+    let policy = if writer { Policy::Private } else { Policy::Page(tags.clone()) };
     if let Some(data) = key.as_ref().and_then(deployment_data) {
         if let Some(page) = render(site, &data)?.into_iter().find(|p| p.key == object_key) {
-            return Ok(rendered(page, "deployment", if_none_match, head));
+            let policy = if writer { Policy::Private } else { Policy::Deployment };
+            return Ok(rendered(page, "deployment", if_none_match, head, &policy, ttl));
         }
     }
-    let stored = if head {
-        platform.pages().head(&object_key).await?
-    } else {
-        platform.pages().get(&object_key, if_none_match.and_then(single_etag)).await?
-    };
-    if let Some(object) = stored {
-        let body = object.body.unwrap_or_default();
-        return Ok(answer(200, &object_key, &object.content_type, &object.etag, body, if_none_match)
-            .with_header(SOURCE_HEADER, "stored"));
+    let just_written = query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "published"));
+    if !just_written {
+        let stored = if head {
+            platform.pages().head(&object_key).await?
+        } else {
+            platform.pages().get(&object_key, if_none_match.and_then(single_etag)).await?
+        };
+        if let Some(object) = stored {
+            let body = object.body.unwrap_or_default();
+            let mut response = answer(200, &object.content_type, &object.etag, body, if_none_match);
+            policy.apply(&mut response, ttl);
+            return Ok(response.with_header(SOURCE_HEADER, "stored"));
+        }
     }
-    // Not stored (yet): render from the data if the path names a page.
-    if let Some(key) = key {
-        let data = gather::page_data(&SqlReadModel(platform.db()), &key).await?;
+    // Not stored (yet), or a writer's view right after a form: render from the data.
+    if let Some(key) = &key {
+        let data = gather::page_data(&SqlReadModel(platform.db()), key).await?;
         if let Some(page) = render(site, &data)?.into_iter().find(|p| p.key == object_key) {
-            return Ok(rendered(page, "rendered", if_none_match, head));
+            return Ok(rendered(page, "rendered", if_none_match, head, &policy, ttl));
         }
     }
-    not_found(site)
+    not_found(site, if writer { Policy::Private } else { Policy::Missing(tags) }, ttl)
 }
 
 /// A page rendered for this request (`source`: "deployment" for the code's own pages,
 /// "rendered" for data pages): revalidated like the stored pages, with an ETag of its bytes.
-pub fn rendered(page: Page, source: &str, if_none_match: Option<&str>, head: bool) -> Response {
+pub fn rendered(
+    page: Page,
+    source: &str,
+    if_none_match: Option<&str>,
+    head: bool,
+    policy: &Policy,
+    edge_ttl_seconds: u64,
+) -> Response {
     let etag = etag_of(&page.body);
     let body = if head { Vec::new() } else { page.body };
-    answer(200, &page.key, page.content_type, &etag, body, if_none_match).with_header(SOURCE_HEADER, source)
+    let mut response = answer(200, page.content_type, &etag, body, if_none_match);
+    policy.apply(&mut response, edge_ttl_seconds);
+    response.with_header(SOURCE_HEADER, source)
 }
 
 /// The generated 404 page with status 404.
-pub fn not_found(site: &SiteConfig) -> ApiResult<Response> {
+pub fn not_found(site: &SiteConfig, policy: Policy, edge_ttl_seconds: u64) -> ApiResult<Response> {
     let page = render(site, &PageData::NotFound)?.into_iter().next().unwrap_or(Page {
         key: "404.html".into(),
         content_type: "text/plain; charset=utf-8",
         body: b"not found".to_vec(),
     });
-    Ok(answer(404, &page.key, page.content_type, "", page.body, None))
+    let mut response = answer(404, page.content_type, "", page.body, None);
+    policy.apply(&mut response, edge_ttl_seconds);
+    Ok(response)
 }
 
-/// A page answer: content type, cache policy, security headers, ETag (304 when it matches).
-fn answer(
-    status: u16,
-    object_key: &str,
-    content_type: &str,
-    etag: &str,
-    body: Vec<u8>,
-    if_none_match: Option<&str>,
-) -> Response {
-    let mut response = Response::new(status, body)
-        .with_header("content-type", content_type)
-        .with_header("cache-control", cache_control(object_key, status));
+/// A page answer: content type, security headers, ETag (304 when it matches).
+fn answer(status: u16, content_type: &str, etag: &str, body: Vec<u8>, if_none_match: Option<&str>) -> Response {
+    let mut response = Response::new(status, body).with_header("content-type", content_type);
     for (name, value) in SECURITY_HEADERS {
         response.headers.set(name, value);
     }
@@ -113,17 +186,6 @@ fn answer(
         }
     }
     response
-}
-
-/// Chooses the Cache-Control of an object (see the module doc).
-pub fn cache_control(object_key: &str, status: u16) -> &'static str {
-    if status != 200 {
-        "no-store"
-    } else if object_key.starts_with("static/") {
-        "public, max-age=3600"
-    } else {
-        "public, max-age=0, must-revalidate"
-    }
 }
 
 /// Whether an `If-None-Match` value names this ETag (weak comparison, `*` matches all).
@@ -175,19 +237,47 @@ mod tests {
         assert_eq!(single_etag("\"\""), None);
     }
 
+    fn headers(policy: Policy) -> (Option<String>, Option<String>, Option<String>) {
+        let mut r = Response::new(200, Vec::new());
+        policy.apply(&mut r, 3600);
+        let h = |n: &str| r.header(n).map(str::to_owned);
+        (h("cache-control"), h(EDGE_CACHE_CONTROL), h("cache-tag"))
+    }
+
     #[test]
-    fn pages_revalidate_assets_cache_and_errors_are_not_kept() {
-        assert_eq!(cache_control("projects/1/index.html", 200), "public, max-age=0, must-revalidate");
-        assert_eq!(cache_control("static/app.js", 200), "public, max-age=3600");
-        assert_eq!(cache_control("404.html", 404), "no-store");
+    fn browsers_revalidate_pages_the_edge_keeps_them_under_their_tags() {
+        let (browser, edge, tags) = headers(Policy::Page(vec!["project:1".into(), "x".into()]));
+        assert_eq!(browser.as_deref(), Some("public, max-age=0, must-revalidate"));
+        assert_eq!((edge.as_deref(), tags.as_deref()), (Some("max-age=3600"), Some("project:1,x")));
+        let (browser, edge, tags) = headers(Policy::Deployment);
+        assert_eq!((browser.as_deref(), edge.as_deref()), (Some("public, max-age=3600"), Some("max-age=86400")));
+        assert_eq!(tags.as_deref(), Some("deployment"));
+    }
+
+    #[test]
+    fn missing_pages_are_kept_at_the_edge_only_until_they_appear_and_writer_views_never() {
+        let (browser, edge, tags) = headers(Policy::Missing(vec!["project:9".into()]));
+        assert_eq!((browser.as_deref(), edge.as_deref()), (Some("no-store"), Some("max-age=3600")));
+        assert_eq!(tags.as_deref(), Some("project:9"), "purged when project 9 is published");
+        let (_, edge, tags) = headers(Policy::Missing(vec![]));
+        assert_eq!((edge.as_deref(), tags.as_deref()), (Some("max-age=60"), Some("notfound")));
+        assert_eq!(headers(Policy::Private), (Some("private, no-store".into()), None, None));
+    }
+
+    #[test]
+    fn writer_views_are_named_by_the_query() {
+        assert!(is_writer_view(Some("fresh=3")));
+        assert!(is_writer_view(Some("a=1&published=pending")));
+        assert!(!is_writer_view(Some("utm_source=x")));
+        assert!(!is_writer_view(None));
     }
 
     #[test]
     fn a_matching_etag_is_a_304_without_body() {
-        let r = answer(200, "index.html", "text/html", "\"e\"", b"x".to_vec(), Some("\"e\""));
+        let r = answer(200, "text/html", "\"e\"", b"x".to_vec(), Some("\"e\""));
         assert_eq!((r.status, r.body.len()), (304, 0));
         assert_eq!(r.header("etag"), Some("\"e\""));
-        let r = answer(200, "index.html", "text/html", "\"e\"", b"x".to_vec(), Some("\"f\""));
+        let r = answer(200, "text/html", "\"e\"", b"x".to_vec(), Some("\"f\""));
         assert_eq!((r.status, r.body.as_slice()), (200, &b"x"[..]));
     }
 

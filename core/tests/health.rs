@@ -8,7 +8,7 @@ use crowdfund_core::testing::{run, TestPlatform};
 use crowdfund_core::{cron, dead_letters, health};
 use serde_json::{json, Value};
 
-use common::{drain, propose_named};
+use common::{drain, drain_now, propose_named};
 
 fn report(p: &TestPlatform) -> Value {
     run(health::report(p)).expect("health")
@@ -34,7 +34,7 @@ fn an_outbox_row_nothing_re_drives_degrades_health_until_it_is_published() {
     assert_eq!(h["status"], "degraded");
     assert!(h["reasons"][0].as_str().is_some_and(|r| r.contains("is the cron running")), "{h}");
     run(cron::run(&p));
-    drain(&p);
+    drain_now(&p);
     let h = report(&p);
     assert_eq!((h["status"].as_str(), h["outbox_backlog"].as_i64()), (Some("ok"), Some(0)));
     assert_eq!(h["last_publish_ms"].as_u64(), Some(p.clock.get()));

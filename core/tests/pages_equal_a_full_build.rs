@@ -5,6 +5,10 @@
 //!   same data (exported), and
 //! - the incrementally published store equals a full build of that data, byte for byte.
 //!
+//! - every page read through an edge cache (a fake that keeps answers under their `Cache-Tag`s
+//!   until a purge covers them) during the sequence answers, at the end, what the full build
+//!   holds: the tags the pages carry and the purges the publisher makes agree.
+//!
 //! A failure prints the seed and the last operations so it can be replayed.
 
 mod common;
@@ -32,11 +36,36 @@ struct World {
     p: TestPlatform,
     projects: i64,
     log: Vec<String>,
+    /// Every URL read through the edge.
+    read: std::collections::BTreeSet<String>,
 }
 
 impl World {
     fn new() -> Self {
-        World { p: TestPlatform::default(), projects: 0, log: Vec::new() }
+        World { p: TestPlatform::default(), projects: 0, log: Vec::new(), read: Default::default() }
+    }
+
+    /// Reads a few pages through the edge, as visitors would, so that stale copies can stay.
+    fn browse(&mut self, rng: &mut Rng) {
+        let id = rng.below(self.projects.max(1) as u64) as i64 + 1;
+        let tag = TAGS[rng.below(TAGS.len() as u64) as usize];
+        let urls = [
+            "/".to_owned(),
+            "/projects".to_owned(),
+            format!("/projects/{id}/"),
+            format!("/projects/{id}"),
+            format!("/api/v1/projects/{id}.json"),
+            format!("/tags/{tag}/"),
+            format!("/tags/{tag}/page/{}/", rng.below(3) + 1),
+            format!("/page/{}/", rng.below(3) + 1),
+            "/feed.xml".to_owned(),
+            "/sitemap.xml".to_owned(),
+        ];
+        for _ in 0..3 {
+            let url = urls[rng.below(urls.len() as u64) as usize].clone();
+            self.p.edge.get(&self.p, &url);
+            self.read.insert(url);
+        }
     }
 
     fn propose(&mut self, rng: &mut Rng) {
@@ -139,6 +168,7 @@ fn run_seed(seed: u64, initial: usize, steps: usize, publish_every: u64) {
     common::drain(&world.p);
     for step in 0..steps {
         world.change(&mut rng);
+        world.browse(&mut rng);
         // Publish after some changes only: batches of several changes are folded together.
         if (step as u64).is_multiple_of(publish_every) {
             common::drain(&world.p);
@@ -193,6 +223,24 @@ fn run_seed(seed: u64, initial: usize, steps: usize, publish_every: u64) {
     if let Some(extra) = store.keys().find(|k| !full.contains_key(*k)) {
         panic!("{extra} was left behind in the store; {}", context());
     }
+    drop(store);
+
+    // 3. Every page read through the edge is now what the full build holds (or gone).
+    for url in &world.read {
+        let at_edge = world.p.edge.get(&world.p, url);
+        match full.get(&generator::paths::object_key_for_path(url)) {
+            Some((_, body)) => assert!(
+                at_edge.status == 200 && &at_edge.body == body,
+                "{url} at the edge ({}, {}) is not the full build's\n{}\n{}",
+                at_edge.status,
+                at_edge.header("cf-cache-status").unwrap_or(""),
+                String::from_utf8_lossy(&at_edge.body),
+                context()
+            ),
+            None => assert_eq!(at_edge.status, 404, "{url} should be gone at the edge; {}", context()),
+        }
+    }
+    assert!(world.p.edge.hits.get() > 0, "the edge served from its cache");
 }
 
 #[test]

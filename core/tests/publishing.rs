@@ -15,7 +15,7 @@ use common::{drain, propose, request, send};
 fn a_proposal_publishes_its_pages_and_clears_its_outbox_row() {
     let p = TestPlatform::default();
     let id = propose(&p, json!({"project_name": "Published", "tagline": "t", "tags": ["solar"], "problems": ["p"]}));
-    assert_eq!(drain(&p), vec![vec![Delivery::Ack]]);
+    assert_eq!(common::drain_now(&p), vec![vec![Delivery::Ack]]);
     for key in [
         format!("projects/{id}/index.html"),
         format!("api/v1/projects/{id}.json"),
@@ -46,7 +46,7 @@ fn a_batch_of_votes_on_one_project_is_one_render() {
                 .with_header("authorization", &format!("Bearer {token}"));
         assert_eq!(send(&p, &vote).status, 200);
     }
-    let batches = drain(&p);
+    let batches = common::drain_now(&p);
     assert_eq!(batches, vec![vec![Delivery::Ack; 5]]);
     let publish = p.logs.borrow().iter().map(|(_, l)| l.clone()).rfind(|l| l["event"] == "publish").expect("logged");
     assert_eq!(
@@ -139,7 +139,7 @@ fn the_admin_rebuild_renders_every_page_in_steps_and_reports_progress() {
     );
     assert_eq!(start.status, 202);
     let status_url = start.json()["status_url"].as_str().expect("status_url").to_owned();
-    let steps = drain(&p);
+    let steps = common::drain_now(&p);
     assert_eq!(steps.len(), 3, "projects, tags, site");
     let progress = send(&p, &request(Method::Get, &status_url).with_header("authorization", "Bearer test-admin-token"));
     assert_eq!((progress.json()["done"].as_bool(), progress.json()["phase"].as_str()), (Some(true), Some("done")));

@@ -1,5 +1,5 @@
 //! Native adapters for tests: the real SQL on SQLite (`Sqlite`), and in-memory fakes of the
-//! page store, the queue and the rate limiters, bundled as a [`TestPlatform`] with a settable
+//! page store, the queue, the edge's purges and the rate limiters, bundled as a [`TestPlatform`] with a settable
 //! clock and counting ids. `Paused` holds a use case between its round trips, so a test can
 //! run another request in between, as D1 may.
 
@@ -16,7 +16,10 @@ use serde_json::Value;
 pub use sqlite::{migrations_dir, Sqlite, SqliteRows};
 
 use crate::config::Config;
-use crate::platform::{ChangeQueue, Level, Now, PageStore, Platform, PortError, RateLimiter, StoredObject};
+use crate::platform::{
+    ChangeQueue, Level, Now, PageStore, Platform, PortError, PurgeError, Purger, RateLimiter, StoredObject,
+};
+use crate::purge::plan::Call;
 use crate::serve::etag_of;
 use crate::sql::{Database, DbError, Statement};
 
@@ -80,10 +83,12 @@ impl PageStore for MemoryPages {
     }
 }
 
-/// A queue that keeps what is sent; it can be told to fail.
+/// A queue that keeps what is sent (delayed messages apart, with their delay); it can be told
+/// to fail.
 #[derive(Default)]
 pub struct MemoryQueue {
     pub sent: RefCell<Vec<Value>>,
+    pub delayed: RefCell<Vec<(Value, u32)>>,
     pub failing: Cell<bool>,
 }
 
@@ -100,6 +105,93 @@ impl ChangeQueue for MemoryQueue {
             return Err(PortError("queue unavailable".into()));
         }
         self.sent.borrow_mut().push(message.clone());
+        Ok(())
+    }
+
+    async fn send_delayed(&self, message: &Value, delay_seconds: u32) -> Result<(), PortError> {
+        if self.failing.get() {
+            return Err(PortError("queue unavailable".into()));
+        }
+        self.delayed.borrow_mut().push((message.clone(), delay_seconds));
+        Ok(())
+    }
+}
+
+/// An edge cache in memory: it keeps answers as their edge headers allow (under their
+/// `Cache-Tag`s), serves them until a purge covers them, and records the purge calls it
+/// takes; it can be told to refuse the next ones. What Cloudflare's cache and the local Varnish
+/// do, without time: an entry lives until purged.
+#[derive(Default)]
+pub struct MemoryEdge {
+    pub calls: RefCell<Vec<Call>>,
+    /// The next N calls fail with this error.
+    pub refuse: RefCell<Option<(usize, PurgeError)>>,
+    /// path?query → (answer, its tags).
+    pub cached: RefCell<BTreeMap<String, (crate::http::Response, Vec<String>)>>,
+    pub hits: Cell<usize>,
+    pub misses: Cell<usize>,
+}
+
+impl MemoryEdge {
+    /// A GET through the edge: a kept answer, or the Worker's (kept if its headers allow).
+    pub fn get(&self, platform: &TestPlatform, path_and_query: &str) -> crate::http::Response {
+        if let Some((response, _)) = self.cached.borrow().get(path_and_query) {
+            self.hits.set(self.hits.get() + 1);
+            return response.clone().with_header("cf-cache-status", "HIT");
+        }
+        self.misses.set(self.misses.get() + 1);
+        let request =
+            crate::http::Request::new(crate::http::Method::Get, &format!("http://127.0.0.1:8787{path_and_query}"));
+        let mut response = run(crate::routes::handle(platform, &request));
+        let edge = response.header(crate::serve::EDGE_CACHE_CONTROL).unwrap_or("").to_owned();
+        let keep = edge.starts_with("max-age=") && !edge.ends_with("=0") && [200, 404].contains(&response.status);
+        let tags: Vec<String> = response
+            .header("cache-tag")
+            .map(|t| t.split(',').map(|t| t.trim().to_ascii_lowercase()).collect())
+            .unwrap_or_default();
+        response.headers.remove("cache-tag");
+        response.headers.remove(crate::serve::EDGE_CACHE_CONTROL);
+        if keep {
+            self.cached.borrow_mut().insert(path_and_query.to_owned(), (response.clone(), tags));
+        }
+        response.with_header("cf-cache-status", "MISS")
+    }
+
+    fn evict(&self, call: &Call) {
+        let mut cached = self.cached.borrow_mut();
+        match call {
+            Call::Everything => cached.clear(),
+            Call::Tags(tags) => cached.retain(|_, (_, have)| !have.iter().any(|t| tags.contains(t))),
+            Call::Coarse { tags, prefixes } => cached.retain(|path, (_, have)| {
+                !have.iter().any(|t| tags.contains(t)) && !prefixes.iter().any(|p| path.starts_with(p.as_str()))
+            }),
+        }
+    }
+
+    /// Every tag purged so far, in order.
+    pub fn tags(&self) -> Vec<String> {
+        self.calls
+            .borrow()
+            .iter()
+            .flat_map(|c| match c {
+                Call::Tags(tags) | Call::Coarse { tags, .. } => tags.clone(),
+                Call::Everything => Vec::new(),
+            })
+            .collect()
+    }
+}
+
+impl Purger for MemoryEdge {
+    async fn purge(&self, call: &Call) -> Result<(), PurgeError> {
+        let mut refuse = self.refuse.borrow_mut();
+        if let Some((n, e)) = refuse.as_mut() {
+            if *n > 0 {
+                *n -= 1;
+                return Err(e.clone());
+            }
+        }
+        self.evict(call);
+        self.calls.borrow_mut().push(call.clone());
         Ok(())
     }
 }
@@ -127,6 +219,7 @@ pub struct TestPlatform {
     pub pages: MemoryPages,
     pub queue: MemoryQueue,
     pub limits: CountingLimits,
+    pub edge: MemoryEdge,
     pub config: Config,
     /// The clock, in ms since the epoch; advance it by hand.
     pub clock: Cell<u64>,
@@ -159,6 +252,7 @@ impl TestPlatform {
             pages: MemoryPages::default(),
             queue: MemoryQueue::default(),
             limits: CountingLimits::default(),
+            edge: MemoryEdge::default(),
             config,
             clock: Cell::new(EPOCH_MS),
             next_id: Cell::new(1),
@@ -182,6 +276,7 @@ impl Platform for TestPlatform {
     type Pages = MemoryPages;
     type Queue = MemoryQueue;
     type Limits = CountingLimits;
+    type Edge = MemoryEdge;
 
     fn db(&self) -> &Sqlite {
         &self.db
@@ -194,6 +289,9 @@ impl Platform for TestPlatform {
     }
     fn limits(&self) -> &CountingLimits {
         &self.limits
+    }
+    fn purger(&self) -> &MemoryEdge {
+        &self.edge
     }
     fn config(&self) -> &Config {
         &self.config

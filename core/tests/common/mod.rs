@@ -51,9 +51,9 @@ pub fn voter(p: &TestPlatform) -> String {
     answer.json()["voter_token"].as_str().expect("voter_token").to_owned()
 }
 
-/// Runs the publisher over everything the queue holds (and the steps it sends), as the
-/// queue consumer would, until the queue is empty; returns the deliveries of each batch.
-pub fn drain(p: &TestPlatform) -> Vec<Vec<Delivery>> {
+/// Runs the publisher over what the queue holds now and the messages that sends (rebuild
+/// steps), not the delayed ones; returns the deliveries of each batch.
+pub fn drain_now(p: &TestPlatform) -> Vec<Vec<Delivery>> {
     let mut batches = Vec::new();
     loop {
         let messages = p.queue.take();
@@ -61,6 +61,24 @@ pub fn drain(p: &TestPlatform) -> Vec<Vec<Delivery>> {
             return batches;
         }
         batches.push(run(publish::consume(p, &messages)));
+    }
+}
+
+/// Runs the publisher over everything the queue holds (and the steps it sends), as the
+/// queue consumer would, until the queue is empty; delayed messages (the purger's wake-ups)
+/// are delivered when due, the clock moved on to then. Returns the deliveries of each batch.
+pub fn drain(p: &TestPlatform) -> Vec<Vec<Delivery>> {
+    let mut batches = Vec::new();
+    loop {
+        let messages = p.queue.take();
+        if !messages.is_empty() {
+            batches.push(run(publish::consume(p, &messages)));
+            continue;
+        }
+        let delayed = std::mem::take(&mut *p.queue.delayed.borrow_mut());
+        let Some(wait) = delayed.iter().map(|(_, d)| *d).max() else { return batches };
+        p.advance(u64::from(wait) * 1000);
+        p.queue.sent.borrow_mut().extend(delayed.into_iter().map(|(m, _)| m));
     }
 }
 

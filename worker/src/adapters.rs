@@ -1,5 +1,5 @@
 //! The core's ports over the Workers runtime: D1 ([`D1`]), R2 ([`R2`]), Queues ([`Changes`]),
-//! the rate-limiting bindings ([`Limiters`]), `Date.now()`, `crypto.getRandomValues` and the
+//! the rate-limiting bindings ([`Limiters`]), the edge cache ([`Edge`]), `Date.now()`, `crypto.getRandomValues` and the
 //! console.
 
 use serde::de::DeserializeOwned;
@@ -16,6 +16,7 @@ use crowdfund_core::platform::{
 use crowdfund_core::sql::{Database, DbError, Param, Rows, Statement};
 
 use crate::bindings::{CHANGES, DB, PAGES};
+use crate::edge::Edge;
 
 /// D1, one round trip per call.
 pub struct D1(pub D1Database);
@@ -121,6 +122,13 @@ impl ChangeQueue for Changes {
         let raw = RawMessageBuilder::new(object).build_with_content_type(QueueContentType::Json);
         self.0.send_raw(raw).await.map_err(port)
     }
+
+    async fn send_delayed(&self, message: &serde_json::Value, delay_seconds: u32) -> Result<(), PortError> {
+        let object = js_sys::JSON::parse(&message.to_string()).map_err(|e| PortError(format!("{e:?}")))?;
+        let raw =
+            RawMessageBuilder::new(object).delay_seconds(delay_seconds).build_with_content_type(QueueContentType::Json);
+        self.0.send_raw(raw).await.map_err(port)
+    }
 }
 
 /// The rate-limiting bindings, looked up by name when used.
@@ -139,6 +147,7 @@ pub struct WorkerPlatform {
     pages: R2,
     queue: Changes,
     limits: Limiters,
+    edge: Edge,
     config: Config,
 }
 
@@ -155,6 +164,7 @@ impl WorkerPlatform {
             pages: R2(env.bucket(PAGES)?),
             queue: Changes(env.queue(CHANGES)?),
             limits: Limiters(env.clone()),
+            edge: Edge::detect(config.edge_purge_url.as_deref()),
             config,
         })
     }
@@ -165,6 +175,7 @@ impl Platform for WorkerPlatform {
     type Pages = R2;
     type Queue = Changes;
     type Limits = Limiters;
+    type Edge = Edge;
 
     fn db(&self) -> &D1 {
         &self.db
@@ -177,6 +188,9 @@ impl Platform for WorkerPlatform {
     }
     fn limits(&self) -> &Limiters {
         &self.limits
+    }
+    fn purger(&self) -> &Edge {
+        &self.edge
     }
     fn config(&self) -> &Config {
         &self.config

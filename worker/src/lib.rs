@@ -10,6 +10,8 @@ mod adapters;
 mod bindings;
 #[cfg(target_arch = "wasm32")]
 mod convert;
+#[cfg(target_arch = "wasm32")]
+mod edge;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {

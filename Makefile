@@ -45,7 +45,8 @@ unit:
 e2e: tools-test worker-bundle cli .dev.vars
 	cargo test -p crowdfund-e2e -- --test-threads=2
 
-## bench: full builds vs Hugo (scripts/bench.sh), then the write path vs a hello-world Worker
+## bench: full builds vs Hugo (scripts/bench.sh), the write path vs a hello-world Worker, and
+## the read side at the edge (hits, a mixed Zipf load, freshness, purges)
 ## browser: the pages in headless Chromium (playwright-core), JavaScript on and off
 browser: tools-test worker-bundle .dev.vars
 	npm run -s test:browser
@@ -53,6 +54,7 @@ browser: tools-test worker-bundle .dev.vars
 bench: tools worker-bundle cli .dev.vars
 	@scripts/bench.sh
 	@cargo run --release --quiet -p crowdfund-e2e --example write_bench
+	@cargo run --release --quiet -p crowdfund-e2e --example edge_bench
 
 fmt:
 	cargo fmt --all

@@ -41,6 +41,10 @@ if ! command -v hugo >/dev/null 2>&1; then
   say "installing Debian's hugo"
   apt_install hugo
 fi
+if ! command -v wrk >/dev/null 2>&1; then
+  say "installing Debian's wrk (the edge benchmark's load)"
+  apt_install wrk
+fi
 if [ ! -x /usr/bin/time ]; then
   say "installing GNU time"
   apt_install time

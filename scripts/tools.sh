@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever this machine lacks to build and run crowdfund, and nothing twice:
-# the wasm32 target, worker-build, the wasm-bindgen CLI matching Cargo.lock, and the npm
-# tooling (wrangler with a Node 22 it runs on, esbuild, wasm-opt, playwright-core).
+# the wasm32 target, worker-build, the wasm-bindgen CLI matching Cargo.lock, the npm
+# tooling (wrangler with a Node 22 it runs on, esbuild, wasm-opt, playwright-core), and
+# Debian's varnish with varnish-modules (the local edge cache).
 # With TEST_TOOLS=1 (make test) it also installs what only the tests use: schemathesis for
 # the fuzz test and Debian's chromium for the browser tests.
 set -euo pipefail
@@ -9,6 +10,17 @@ cd "$(dirname "$0")/.."
 
 WORKER_BUILD_VERSION=0.8.7
 say() { printf '\033[1mtools:\033[0m %s\n' "$*"; }
+apt_updated=0
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  [ "$apt_updated" = 1 ] || { apt-get update -qq; apt_updated=1; }
+  apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v varnishd >/dev/null 2>&1 || ! dpkg -s varnish-modules >/dev/null 2>&1; then
+  say "installing Debian's varnish and varnish-modules (the local edge cache)"
+  apt_install varnish varnish-modules
+fi
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
@@ -47,7 +59,6 @@ fi
 
 if ! command -v chromium >/dev/null 2>&1; then
   say "installing Debian's chromium for the browser tests"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
 fi
 exit 0

@@ -83,7 +83,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 }
 
 /**
- * Starts the site (scripts/serve.sh: `wrangler dev` and the cron driver) with fresh local state. Resolves to
+ * Starts the site (scripts/serve.sh: the local edge, `wrangler dev` and the cron driver) with fresh local state. Resolves to
  * `{ url, port, state, pid, dir, log, logTail(), stop() }` once /api/v1/health answers.
  */
 export async function startServer() {
@@ -96,13 +96,17 @@ export async function startServer() {
     throw error;
   }
   const port = await freePort();
+  const workerPort = await freePort();
+  const purgePort = await freePort();
   const inspector = await freePort();
   const log = path.join(tmp, `wrangler-${port}.log`);
   const logFd = openSync(log, "w");
-  // The site as `make dev` serves it: the Worker and its cron driver (scripts/serve.sh).
+  // The site as `make dev` serves it (scripts/serve.sh): the local edge in front of the
+  // Worker, and the cron driver.
   const child = spawn(
     path.join(ROOT, "scripts/serve.sh"),
-    ["--port", String(port), "--inspector-port", String(inspector), "--state", state, "--log-level", "log"],
+    ["--port", String(port), "--worker-port", String(workerPort), "--purge-port", String(purgePort),
+     "--inspector-port", String(inspector), "--state", state, "--log-level", "log"],
     { cwd: ROOT, env: toolEnv(), stdio: ["ignore", logFd, logFd], detached: true },
   );
   closeSync(logFd);

@@ -46,10 +46,29 @@ pub fn dev_var(name: &str) -> Result<String> {
         .with_context(|| format!("{name} missing from .dev.vars"))
 }
 
-/// The command that serves crowdfund as `make dev` does (scripts/serve.sh).
-fn serve(state: &Path, port: u16, inspector: u16, options: &Options) -> Command {
+/// The ports of a site: the edge visitors reach, the Worker behind it, the edge's purge
+/// listener, and the Worker's inspector.
+#[derive(Clone, Copy)]
+struct Ports {
+    edge: u16,
+    worker: u16,
+    purge: u16,
+    inspector: u16,
+}
+
+impl Ports {
+    fn free() -> Result<Self> {
+        Ok(Ports { edge: free_port()?, worker: free_port()?, purge: free_port()?, inspector: free_port()? })
+    }
+}
+
+/// The command that serves crowdfund as `make dev` does (scripts/serve.sh): the local edge,
+/// the Worker behind it, and its cron driver.
+fn serve(state: &Path, ports: Ports, options: &Options) -> Command {
     let mut cmd = Command::new(repo_root().join("scripts/serve.sh"));
-    cmd.args(["--port", &port.to_string(), "--inspector-port", &inspector.to_string(), "--log-level", "log"])
+    cmd.args(["--port", &ports.edge.to_string(), "--worker-port", &ports.worker.to_string()])
+        .args(["--purge-port", &ports.purge.to_string(), "--inspector-port", &ports.inspector.to_string()])
+        .args(["--log-level", "log"])
         .arg("--state")
         .arg(state)
         .env("CI", "true");
@@ -111,11 +130,13 @@ pub struct Options {
     pub cron: Cron,
 }
 
-/// A running site: `scripts/serve.sh` (the Worker under `wrangler dev` and its cron driver),
-/// or a bare `wrangler dev` of another Worker.
+/// A running site: `scripts/serve.sh` (the local edge in front of the Worker under
+/// `wrangler dev`, and its cron driver), or a bare `wrangler dev` of another Worker.
+/// `url` is where visitors reach it (the edge); `worker_url` the Worker behind.
 pub struct Server {
     pub url: String,
     pub port: u16,
+    pub worker_url: String,
     pub state: PathBuf,
     child: Option<Child>,
     _tmp: Option<TempDir>,
@@ -165,8 +186,8 @@ impl Server {
         // with fresh ports when that is why it exited.
         let mut tmp = tmp;
         for attempt in 1..=3 {
-            let port = free_port()?;
-            let inspector = free_port()?;
+            let ports = Ports::free()?;
+            let (port, inspector) = (ports.edge, ports.inspector);
             let log = state.with_file_name(format!("wrangler-{port}.log"));
             let log_file = std::fs::File::create(&log)?;
             let mut cmd = match &options.config {
@@ -180,7 +201,7 @@ impl Server {
                     }
                     cmd
                 }
-                None => serve(&state, port, inspector, &options),
+                None => serve(&state, ports, &options),
             };
             let child = cmd
                 .current_dir(&root)
@@ -192,6 +213,10 @@ impl Server {
                 .context("starting wrangler dev")?;
             let mut server = Server {
                 url: format!("http://127.0.0.1:{port}"),
+                worker_url: match options.config {
+                    Some(_) => format!("http://127.0.0.1:{port}"),
+                    None => format!("http://127.0.0.1:{}", ports.worker),
+                },
                 port,
                 state: state.clone(),
                 child: Some(child),
@@ -350,6 +375,9 @@ impl Client {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .timeout(Duration::from_secs(30))
+            // Shorter than the edge's idle timeout: a pooled connection is never reused just as
+            // the edge closes it.
+            .pool_idle_timeout(Duration::from_secs(3))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         Client { base: base.to_owned(), http }

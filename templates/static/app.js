@@ -10,7 +10,8 @@
 // - After a write a polite note ("Publishing your change…") stays until the page's JSON twin
 //   (<link rel="alternate" type="application/json">) shows the change, then the page reloads
 //   (a proposal opens its own new page). A page reached by the no-script redirect
-//   (?published=pending) shows the same note until its twin is fresh.
+//   (?published=pending) shows the same note until its twin is fresh. The writer reads past
+//   the edge cache (`?fresh=`), so a write shows before the edge's copy is purged.
 "use strict";
 
 (function () {
@@ -120,11 +121,17 @@
     return link ? link.getAttribute("href") : null;
   }
 
+  // A page's URL as its writer reads it: `?fresh=` makes the edge cache pass the request to the
+  // Worker (and keep nothing), so a write shows before the edge's copy is purged.
+  function fresh(url) {
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "fresh=" + Date.now();
+  }
+
   // Reads a published JSON page: {stored, body}, or null. `stored` is false while the Worker
   // answers with a page rendered on the fly because the publisher has not stored it yet.
   async function readJson(url) {
     try {
-      var response = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store", credentials: "same-origin" });
+      var response = await fetch(fresh(url), { headers: { accept: "application/json" }, cache: "no-store", credentials: "same-origin" });
       if (!response.ok) return null;
       return { stored: response.headers.get("x-crowdfund-page") !== "rendered", body: await response.json() };
     } catch (e) {
@@ -290,10 +297,11 @@
     return false;
   }
 
+  // Shows the page again as its writer sees it: past the edge's copy, which may not be
+  // purged yet (start() tidies the address afterwards).
   function reloadAt(hash) {
     if (hash && "scrollRestoration" in history) history.scrollRestoration = "manual";
-    history.replaceState(null, "", location.pathname + hash);
-    location.reload();
+    location.replace(fresh(location.pathname) + hash);
   }
 
   // Shows the published page: reloads, unless that would lose what is typed elsewhere.
@@ -405,7 +413,7 @@
       say("Publishing your project…");
       await until("/api/v1/projects/" + id + ".json", function (a) { return a.stored; });
       form.reset();
-      location.assign("/projects/" + id + "/");
+      location.assign(fresh("/projects/" + id + "/"));
     },
     tags: async function (form) {
       var data = await write(form, "tags", bodies.tags(form));
@@ -521,6 +529,8 @@
     return "l|" + (data.projects || []).map(function (p) { return p.project_id; }).join(",");
   }
 
+  // A page reached by the no-script redirect is rendered from the data, so it already shows
+  // the write; it says so once the published page (its JSON twin) has caught up.
   async function awaitPending() {
     var params = new URLSearchParams(location.search);
     if (params.get("published") !== "pending") return;
@@ -537,22 +547,31 @@
     var answer = await until(url, function (a) {
       if (!a.stored) return false;
       if (want) return (a.body.threads || []).some(function (t) { return t.thread_id === want; });
-      return signature(a.body) !== seen || Date.now() > quietEnd;
+      return signature(a.body) === seen || Date.now() > quietEnd;
     });
-    var current = answer && (want ? !!document.getElementById("thread-" + want) : signature(answer.body) === seen);
-    if (!answer || (current && !want)) {
-      // Nothing newer arrived: the page was already up to date, or publishing is slow.
-      say("");
-    } else if (current) {
+    if (!answer) {
+      say("Your change is saved; it will be published in a moment.", { fade: 5000 });
+    } else if (want || signature(answer.body) === seen) {
       say("Your change is published.", { fade: 4000 });
     } else {
+      // Something newer than what the page shows was published meanwhile.
       showPublished(null, true, location.hash);
     }
   }
 
   /* ---------- Start ---------- */
 
+  // Takes the writer's `fresh` marker out of the address once the page is shown.
+  function tidyAddress() {
+    var params = new URLSearchParams(location.search);
+    if (!params.has("fresh")) return;
+    params.delete("fresh");
+    var query = params.toString();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+  }
+
   function start() {
+    tidyAddress();
     updateTimes();
     var forms = document.querySelectorAll('form[data-form="vote"]');
     for (var i = 0; i < forms.length; i++) {

@@ -13,7 +13,11 @@ pub struct Instance {
 impl Instance {
     /// Connects to `base` (e.g. `http://127.0.0.1:8787`).
     pub fn new(base: &str) -> Result<Self> {
-        let http = reqwest::Client::builder().cookie_store(true).build()?;
+        // Idle connections go before the edge's idle timeout could close them under a request.
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .pool_idle_timeout(std::time::Duration::from_secs(3))
+            .build()?;
         Ok(Instance { base: base.trim_end_matches('/').to_owned(), http })
     }
 

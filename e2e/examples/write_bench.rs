@@ -136,7 +136,8 @@ async fn main() -> Result<()> {
     let vote_renders = publishes_after - publishes_before;
     let writes_per_render = (changes_after - changes_before) as f64 / vote_renders.max(1) as f64;
 
-    let c = client.clone();
+    // The Worker's own stored-page GET, past the edge (edge_bench measures the edge's hits).
+    let c = Client::new(&server.worker_url);
     let page = format!("/projects/{project}/");
     let get_rps = load(concurrency, seconds, move |_| {
         let (c, page) = (c.clone(), page.clone());

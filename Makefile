@@ -32,9 +32,8 @@ worker/build/worker/shim.mjs: $(WORKER_SOURCES)
 cli:
 	@cargo build --quiet --release -p crowdfund-generator --features cli --bin crowdfund
 
-.dev.vars:
-	@{ echo "VOTER_SECRET=$$(openssl rand -hex 32)"; echo "ADMIN_TOKEN=$$(openssl rand -hex 24)"; } > $@
-	@echo "created .dev.vars with random VOTER_SECRET and ADMIN_TOKEN (local only, gitignored)"
+.dev.vars: FORCE
+	@scripts/dev-vars.sh
 
 migrate: .dev.vars
 	@$(WRANGLER) d1 migrations apply crowdfund --local --persist-to $(STATE) > /dev/null
@@ -66,3 +65,5 @@ lint:
 
 clean:
 	rm -rf worker/build .wrangler target/release/crowdfund
+
+FORCE:

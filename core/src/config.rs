@@ -3,6 +3,7 @@
 use generator::SiteConfig;
 
 use crate::purge::plan::Budget;
+use crate::rules::moderators::{self, Moderator};
 
 /// Outbox rows older than this are re-driven by the cron (override: var `REDRIVE_AFTER_MS`).
 pub const REDRIVE_AFTER_MS: u64 = 30_000;
@@ -25,8 +26,10 @@ pub struct Config {
     /// production).
     pub voter_secret: Vec<u8>,
     /// Bearer token of admin operations (export, import, rebuild); a secret too. Empty:
-    /// disabled.
+    /// disabled. It is a moderator's token too.
     pub admin_token: String,
+    /// Moderators and their tokens (secret `MODERATOR_TOKENS`: `name:token,...`).
+    pub moderators: Vec<Moderator>,
     /// Age after which the cron re-sends an outbox row.
     pub redrive_after_ms: u64,
     /// Age of the oldest outbox row past which health says `degraded` (var `STUCK_AFTER_MS`;
@@ -87,6 +90,7 @@ impl Config {
             allowed_origins,
             voter_secret: secret("VOTER_SECRET").map(String::into_bytes).unwrap_or_default(),
             admin_token: secret("ADMIN_TOKEN").unwrap_or_default(),
+            moderators: moderators::parse(&secret("MODERATOR_TOKENS").unwrap_or_default()),
             redrive_after_ms,
             stuck_after_ms: var("STUCK_AFTER_MS")
                 .and_then(|v| v.parse().ok())

@@ -12,9 +12,10 @@ pub enum ApiError {
     /// 401: a write that needs an identity came without one (e.g. a vote without a voter).
     #[error("{0}")]
     Unauthenticated(String),
-    /// 403: the request came from an origin that may not write.
-    #[error("{0}")]
-    Forbidden(String),
+    /// 403: the request came from an origin that may not write, or its visitor may not do
+    /// this (edit another's thread, remove tags from another's project).
+    #[error("{message}")]
+    Forbidden { message: String, field: Option<String> },
     /// 404: the project, thread or page does not exist.
     #[error("{what} not found")]
     NotFound { what: String, field: Option<String> },
@@ -61,6 +62,11 @@ impl ApiError {
         ApiError::Invalid { field: field.into(), message: message.into() }
     }
 
+    /// Builds a 403 without a field.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::Forbidden { message: message.into(), field: None }
+    }
+
     /// Builds a 404 for a thing named in the message.
     pub fn not_found(what: impl Into<String>) -> Self {
         ApiError::NotFound { what: what.into(), field: None }
@@ -71,7 +77,7 @@ impl ApiError {
         match self {
             ApiError::Malformed { .. } => 400,
             ApiError::Unauthenticated(_) => 401,
-            ApiError::Forbidden(_) => 403,
+            ApiError::Forbidden { .. } => 403,
             ApiError::NotFound { .. } => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } => 409,
@@ -88,7 +94,7 @@ impl ApiError {
         match self {
             ApiError::Malformed { .. } => "malformed",
             ApiError::Unauthenticated(_) => "unauthenticated",
-            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { .. } => "conflict",
@@ -104,7 +110,9 @@ impl ApiError {
     pub fn field(&self) -> Option<&str> {
         match self {
             ApiError::Invalid { field, .. } => Some(field),
-            ApiError::NotFound { field, .. } | ApiError::Conflict { field, .. } => field.as_deref(),
+            ApiError::NotFound { field, .. } | ApiError::Conflict { field, .. } | ApiError::Forbidden { field, .. } => {
+                field.as_deref()
+            }
             _ => None,
         }
     }
@@ -178,7 +186,7 @@ mod tests {
         let all = [
             ApiError::Malformed { message: String::new() },
             ApiError::Unauthenticated(String::new()),
-            ApiError::Forbidden(String::new()),
+            ApiError::forbidden(""),
             ApiError::not_found("x"),
             ApiError::MethodNotAllowed { method: String::new(), allowed: String::new() },
             ApiError::Conflict { message: String::new(), field: None },

@@ -44,6 +44,12 @@ pub struct ImportProject {
     pub created_at: String,
     #[serde(default)]
     pub threads: Vec<ImportThread>,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub author_name: Option<String>,
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// A thread of the snapshot format ([`Thread`]), strictly.
@@ -60,6 +66,26 @@ pub struct ImportThread {
     pub up_vote: i64,
     pub down_vote: i64,
     pub created_at: String,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub author_name: Option<String>,
+    #[serde(default)]
+    pub edited_at: Option<String>,
+    #[serde(default)]
+    pub revisions: Vec<ImportRevision>,
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+/// An earlier text of a thread ([`generator::model::Revision`]), strictly.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRevision {
+    pub revision_id: i64,
+    pub message: String,
+    pub written_at: String,
+    pub replaced_at: String,
 }
 
 /// Checks a chunk before anything is written.
@@ -72,6 +98,7 @@ pub fn validate(req: &ImportRequest) -> ApiResult<()> {
         imported_id(&field("project_id"), p.project_id)?;
         input::line(&field("project_name"), &p.project_name, input::MAX_NAME_CHARS)?;
         input::line(&field("tagline"), &p.tagline, input::MAX_TAGLINE_CHARS)?;
+        author(&field("author"), p.author.as_deref(), p.author_name.as_deref())?;
         if p.tags.len() > input::MAX_TAGS {
             return Err(ApiError::invalid(field("tags"), format!("at most {} tags", input::MAX_TAGS)));
         }
@@ -79,6 +106,10 @@ pub fn validate(req: &ImportRequest) -> ApiResult<()> {
             imported_id(&field("threads.thread_id"), t.thread_id)?;
             if t.project_id != p.project_id {
                 return Err(ApiError::invalid(field("threads.project_id"), "must be the project's id"));
+            }
+            author(&field("threads.author"), t.author.as_deref(), t.author_name.as_deref())?;
+            for r in &t.revisions {
+                imported_id(&field("threads.revisions.revision_id"), r.revision_id)?;
             }
             let total = 0..=MAX_IMPORT_ID;
             if !total.contains(&t.up_vote) || !total.contains(&t.down_vote) {
@@ -90,6 +121,22 @@ pub fn validate(req: &ImportRequest) -> ApiResult<()> {
         }
     }
     Ok(())
+}
+
+/// An author key is what `identity::author_of` makes (32 hex digits); a name needs an author.
+fn author(field: &str, author: Option<&str>, name: Option<&str>) -> ApiResult<()> {
+    match author {
+        Some(a) if a.len() != 32 || !a.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Err(ApiError::invalid(field, "an author is 32 hex digits"))
+        }
+        None if name.is_some() => Err(ApiError::invalid(field, "a display name needs its author")),
+        _ => {
+            if let Some(name) = name {
+                crate::rules::input::line(field, name, crate::rules::moderation_input::MAX_DISPLAY_NAME_CHARS)?;
+            }
+            Ok(())
+        }
+    }
 }
 
 fn imported_id(field: &str, id: i64) -> ApiResult<i64> {
@@ -106,8 +153,18 @@ pub async fn import(db: &impl Database, req: &ImportRequest) -> ApiResult<Value>
     let mut threads = 0;
     for p in &req.projects {
         statements.push(Statement::new(
-            "INSERT INTO projects (project_id, project_name, name_key, tagline, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![p.project_id, &p.project_name, input::name_key(&p.project_name), &p.tagline, &p.created_at],
+            "INSERT INTO projects (project_id, project_name, name_key, tagline, created_at, author, author_name, hidden) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                p.project_id,
+                &p.project_name,
+                input::name_key(&p.project_name),
+                &p.tagline,
+                &p.created_at,
+                p.author.as_deref(),
+                p.author_name.as_deref(),
+                i64::from(p.hidden)
+            ],
         ));
         for tag in &p.tags {
             statements.push(Statement::new(
@@ -120,8 +177,8 @@ pub async fn import(db: &impl Database, req: &ImportRequest) -> ApiResult<Value>
         ordered.sort_by_key(|t| t.thread_id);
         for t in ordered {
             statements.push(Statement::new(
-                "INSERT INTO threads (thread_id, project_id, parent_id, thread_type, message, up_vote, down_vote, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO threads (thread_id, project_id, parent_id, thread_type, message, up_vote, down_vote, created_at, \
+                 author, author_name, updated_at, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     t.thread_id,
                     t.project_id,
@@ -130,9 +187,20 @@ pub async fn import(db: &impl Database, req: &ImportRequest) -> ApiResult<Value>
                     &t.message,
                     t.up_vote,
                     t.down_vote,
-                    &t.created_at
+                    &t.created_at,
+                    t.author.as_deref(),
+                    t.author_name.as_deref(),
+                    t.edited_at.as_deref(),
+                    i64::from(t.hidden)
                 ],
             ));
+            for r in &t.revisions {
+                statements.push(Statement::new(
+                    "INSERT INTO revisions (revision_id, thread_id, message, written_at, replaced_at, replaced_by) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'import')",
+                    params![r.revision_id, t.thread_id, &r.message, &r.written_at, &r.replaced_at],
+                ));
+            }
             threads += 1;
         }
     }

@@ -32,6 +32,7 @@ pub mod health;
 pub mod http;
 pub mod import;
 pub mod limits;
+pub mod moderation;
 pub mod outbox;
 pub mod platform;
 pub mod projects;
@@ -44,6 +45,7 @@ pub mod rules;
 pub mod serve;
 pub mod sql;
 pub mod threads;
+pub mod visitors;
 pub mod write;
 
 #[cfg(feature = "testing")]

@@ -18,11 +18,16 @@ use crate::write::Written;
 /// whole proposal is one round trip.
 const BY_NAME: &str = "FROM projects WHERE name_key = ?1";
 
+/// The display name an author chose, read inside the write (`?5` is the author).
+pub const AUTHOR_NAME: &str = "(SELECT display_name FROM visitors WHERE author = ?5)";
+
 /// ProposeProject: project, tags, one PROBLEM thread per problem and one SOLUTION thread per
-/// solution, the outbox row and (with an Idempotency-Key) the stored answer, in one batch.
+/// solution, the outbox row and (with an Idempotency-Key) the stored answer, in one batch. The
+/// proposer (`author`, an author key) is the author of the project and its threads.
 pub async fn propose(
     db: &impl Database,
     p: &Proposal,
+    author: &str,
     idem_key: Option<&str>,
     outbox_id: String,
     now: &Now,
@@ -34,9 +39,12 @@ pub async fn propose(
             return Ok(Written::unchanged(status, body, round_trips));
         }
     }
-    let mut statements = vec![Statement::new(
-        "INSERT INTO projects (project_name, name_key, tagline, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![&p.project_name, &p.name_key, &p.tagline, &now.rfc3339],
+    let mut statements = vec![Statement::built(
+        format!(
+            "INSERT INTO projects (project_name, name_key, tagline, created_at, author, author_name) \
+             VALUES (?1, ?2, ?3, ?4, ?5, {AUTHOR_NAME})"
+        ),
+        params![&p.project_name, &p.name_key, &p.tagline, &now.rfc3339, author],
     )];
     for tag in &p.tags {
         statements.push(Statement::built(
@@ -48,9 +56,10 @@ pub async fn propose(
         for message in messages {
             statements.push(Statement::built(
                 format!(
-                    "INSERT INTO threads (project_id, thread_type, message, created_at) SELECT project_id, ?2, ?3, ?4 {BY_NAME}"
+                    "INSERT INTO threads (project_id, thread_type, message, created_at, author, author_name) \
+                     SELECT project_id, ?2, ?3, ?4, ?5, {AUTHOR_NAME} {BY_NAME}"
                 ),
-                params![&p.name_key, kind, message, &now.rfc3339],
+                params![&p.name_key, kind, message, &now.rfc3339, author],
             ));
         }
     }
@@ -147,30 +156,40 @@ struct TagRow {
 }
 
 /// UpdateTags: adds and removes a project's tags atomically; answers the tags the batch left.
+/// Anyone may add tags; only the project's proposer may remove them (403, nothing changed).
 /// The 10-tag limit is checked on the tags read first (a clear 422 without a write) and held by
 /// the database inside the batch (migration 0003), so no interleaving can pass it.
 pub async fn update_tags(
     db: &impl Database,
     project_id: i64,
     edit: &TagEdit,
+    author: &str,
     outbox_id: String,
     now: &Now,
 ) -> ApiResult<Written> {
-    // The UNION row ('') exists only if the project does.
-    let current: Vec<TagRow> = sql::rows(
-        db,
-        Statement::new(
-            "SELECT tag FROM tags WHERE project_id = ?1 UNION ALL SELECT '' FROM projects WHERE project_id = ?1 ORDER BY 1",
-            params![project_id],
-        ),
-    )
-    .await?;
-    if current.is_empty() {
-        return Err(ApiError::NotFound { what: format!("project {project_id}"), field: Some("project_id".into()) });
+    #[derive(Deserialize)]
+    struct Proposer {
+        author: Option<String>,
     }
-    let current: Vec<String> = current.into_iter().map(|r| r.tag).filter(|t| !t.is_empty()).collect();
+    let results = db
+        .batch(vec![
+            Statement::new("SELECT author FROM projects WHERE project_id = ?1 AND hidden = 0", params![project_id]),
+            Statement::new("SELECT tag FROM tags WHERE project_id = ?1 ORDER BY tag", params![project_id]),
+        ])
+        .await?;
+    let Some(proposer) = nth(&results, 0, "update_tags")?.first::<Proposer>()? else {
+        return Err(ApiError::NotFound { what: format!("project {project_id}"), field: Some("project_id".into()) });
+    };
+    let current: Vec<TagRow> = nth(&results, 1, "update_tags")?.decode()?;
+    let current: Vec<String> = current.into_iter().map(|r| r.tag).collect();
     let added: Vec<String> = edit.add.iter().filter(|t| !current.contains(t)).cloned().collect();
     let removed: Vec<String> = edit.remove.iter().filter(|t| current.contains(t)).cloned().collect();
+    if !removed.is_empty() && proposer.author.as_deref() != Some(author) {
+        return Err(ApiError::Forbidden {
+            message: format!("only the proposer of project {project_id} may remove its tags; anyone may add some"),
+            field: Some("remove".into()),
+        });
+    }
     let mut after: Vec<String> = current.iter().filter(|t| !removed.contains(t)).chain(&added).cloned().collect();
     after.sort();
     if after.len() > MAX_TAGS {

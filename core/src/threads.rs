@@ -10,11 +10,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::outbox::ChangeMessage;
 use crate::params;
 use crate::platform::Now;
+use crate::projects::AUTHOR_NAME;
 use crate::read_model::{self, decode_threads, THREAD_COLUMNS};
 use crate::rules::input::ThreadWrite;
 use crate::rules::votes::{self, Direction};
 use crate::sql::{self, nth, Database, Rows, Statement};
 use crate::write::Written;
+
+/// A `WITH` clause naming `gone`: the threads of project `?1` that pages do not show (hidden
+/// ones, and replies under them), as `Project::visible` decides.
+pub const VISIBLE_THREADS: &str = "WITH RECURSIVE gone(id) AS (\
+     SELECT thread_id FROM threads WHERE project_id = ?1 AND hidden = 1 \
+     UNION SELECT t.thread_id FROM threads t JOIN gone ON t.parent_id = gone.id)";
 
 /// The thread a write refers to: the edited one, or a reply's parent.
 fn referenced(write: &ThreadWrite) -> Option<i64> {
@@ -24,12 +31,15 @@ fn referenced(write: &ThreadWrite) -> Option<i64> {
     }
 }
 
-/// UpdateThreads: every edited thread and every parent must belong to the project; then one
-/// batch writes all threads and the outbox row. Answers the written threads.
+/// UpdateThreads: every edited thread and every parent must be shown on the project's page;
+/// an edit is its author's alone (403 otherwise, nothing written). Then one batch writes all
+/// threads (an edit first keeps the text it replaces as a revision) and the outbox row.
+/// Answers the written threads. `author` is the writer's author key.
 pub async fn update_threads(
     db: &impl Database,
     project_id: i64,
     writes: &[ThreadWrite],
+    author: &str,
     outbox_id: String,
     now: &Now,
 ) -> ApiResult<Written> {
@@ -43,11 +53,15 @@ pub async fn update_threads(
         #[derive(Deserialize)]
         struct Row {
             thread_id: i64,
+            author: Option<String>,
         }
         let found: Vec<Row> = sql::rows(
             db,
-            Statement::new(
-                "SELECT thread_id FROM threads WHERE project_id = ?1 AND thread_id IN (SELECT value FROM json_each(?2))",
+            Statement::built(
+                format!(
+                    "{VISIBLE_THREADS} SELECT thread_id, author FROM threads WHERE project_id = ?1 \
+                     AND thread_id IN (SELECT value FROM json_each(?2)) AND thread_id NOT IN gone"
+                ),
                 params![project_id, serde_json::to_string(&ids)?],
             ),
         )
@@ -66,31 +80,59 @@ pub async fn update_threads(
                 field: Some(format!("threads[{i}].{field}")),
             });
         }
+        let not_theirs = writes.iter().enumerate().find_map(|(i, w)| match w {
+            ThreadWrite::Edit { thread_id, .. } => found
+                .iter()
+                .any(|r| r.thread_id == *thread_id && r.author.as_deref() != Some(author))
+                .then_some((i, *thread_id)),
+            ThreadWrite::Add { .. } => None,
+        });
+        if let Some((i, id)) = not_theirs {
+            return Err(ApiError::Forbidden {
+                message: format!("only its author may edit thread {id}"),
+                field: Some(format!("threads[{i}].thread_id")),
+            });
+        }
     }
-    let mut statements: Vec<Statement> = writes
-        .iter()
-        .map(|w| match w {
-            ThreadWrite::Edit { thread_id, message } => Statement::built(
-                format!(
-                    "UPDATE threads SET message = ?1, updated_at = ?2 WHERE thread_id = ?3 AND project_id = ?4 RETURNING {THREAD_COLUMNS}"
-                ),
-                params![message, &now.rfc3339, *thread_id, project_id],
-            ),
-            ThreadWrite::Add { parent_id, thread_type, message } => Statement::built(
-                format!(
-                    "INSERT INTO threads (project_id, parent_id, thread_type, message, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {THREAD_COLUMNS}"
-                ),
-                params![project_id, *parent_id, thread_type.as_str(), message, &now.rfc3339],
-            ),
-        })
-        .collect();
+    let mut statements = Vec::new();
+    // Where each write's RETURNING rows are in the batch.
+    let mut returning = Vec::new();
+    for w in writes {
+        match w {
+            ThreadWrite::Edit { thread_id, message } => {
+                statements.push(Statement::new(
+                    "INSERT INTO revisions (thread_id, message, written_at, replaced_at, replaced_by) \
+                     SELECT thread_id, message, coalesce(updated_at, created_at), ?2, 'author' FROM threads \
+                     WHERE thread_id = ?1 AND author = ?3",
+                    params![*thread_id, &now.rfc3339, author],
+                ));
+                returning.push(statements.len());
+                statements.push(Statement::built(
+                    format!(
+                        "UPDATE threads SET message = ?1, updated_at = ?2 \
+                         WHERE thread_id = ?3 AND project_id = ?4 AND author = ?5 RETURNING {THREAD_COLUMNS}"
+                    ),
+                    params![message, &now.rfc3339, *thread_id, project_id, author],
+                ));
+            }
+            ThreadWrite::Add { parent_id, thread_type, message } => {
+                returning.push(statements.len());
+                statements.push(Statement::built(
+                    format!(
+                        "INSERT INTO threads (project_id, parent_id, thread_type, message, created_at, author, author_name) \
+                         VALUES (?1, ?2, ?3, ?4, ?6, ?5, {AUTHOR_NAME}) RETURNING {THREAD_COLUMNS}"
+                    ),
+                    params![project_id, *parent_id, thread_type.as_str(), message, author, &now.rfc3339],
+                ));
+            }
+        }
+    }
     let message = ChangeMessage { outbox_id, change: Change::ThreadsChanged { project_id } };
     statements.push(message.insert(now.ms));
     let results = db.batch(statements).await?;
     let mut threads = Vec::new();
-    for r in results.iter().take(writes.len()) {
-        threads.extend(decode_threads(r)?);
+    for at in returning {
+        threads.extend(decode_threads(nth(&results, at, "update_threads")?)?);
     }
     let created = writes.iter().any(|w| matches!(w, ThreadWrite::Add { .. }));
     Ok(Written {
@@ -102,7 +144,7 @@ pub async fn update_threads(
     })
 }
 
-/// Vote: records the voter's vote on a thread; a repeat changes nothing, a switch moves one
+/// Vote: records the voter's vote on a thread pages show; a repeat changes nothing, a switch moves one
 /// count. Vote rows and totals change in the same transaction, so totals always equal the
 /// votes stored (plus any imported baseline), whatever runs concurrently.
 pub async fn vote(
@@ -113,15 +155,7 @@ pub async fn vote(
     outbox_id: String,
     now: &Now,
 ) -> ApiResult<Written> {
-    #[derive(Deserialize)]
-    struct Owner {
-        project_id: i64,
-    }
-    let owner: Option<Owner> = db
-        .query(Statement::new("SELECT project_id FROM threads WHERE thread_id = ?1", params![thread_id]))
-        .await?
-        .first()?;
-    let Some(Owner { project_id }) = owner else {
+    let Some(project_id) = read_model::shown_thread(db, thread_id).await? else {
         return Err(ApiError::NotFound { what: format!("thread {thread_id}"), field: Some("thread_id".into()) });
     };
     let message = ChangeMessage { outbox_id, change: Change::Voted { project_id } };
@@ -185,7 +219,8 @@ pub async fn list(db: &impl Database, project_id: i64, limit: u32, cursor: Optio
     let rows = db
         .query(Statement::built(
             format!(
-                "SELECT {THREAD_COLUMNS} FROM threads WHERE project_id = ?1 AND thread_id < ?2 ORDER BY thread_id DESC LIMIT ?3"
+                "{VISIBLE_THREADS} SELECT {THREAD_COLUMNS} FROM threads WHERE project_id = ?1 AND thread_id < ?2 \
+                 AND thread_id NOT IN gone ORDER BY thread_id DESC LIMIT ?3"
             ),
             params![project_id, cursor.unwrap_or(1_i64 << 53), i64::from(limit) + 1],
         ))

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::AUTHOR;
+
 use std::pin::pin;
 
 use crowdfund_core::platform::Platform;
@@ -39,10 +41,10 @@ fn two_adds_that_each_read_nine_tags_cannot_make_eleven() {
     let gate = Paused::new(&p.db, 1);
     let now = p.now();
     let edit_a = add("from-a");
-    let mut a = pin!(projects::update_tags(&gate, id, &edit_a, p.random_id(), &now));
+    let mut a = pin!(projects::update_tags(&gate, id, &edit_a, AUTHOR, p.random_id(), &now));
     assert!(poll_once(a.as_mut()).is_none(), "A waits after its read");
     // B adds the tenth meanwhile.
-    run(projects::update_tags(&p.db, id, &add("from-b"), p.random_id(), &p.now())).expect("B fits");
+    run(projects::update_tags(&p.db, id, &add("from-b"), AUTHOR, p.random_id(), &p.now())).expect("B fits");
     // A's batch, checked against the stale read, is refused by the database: nothing changes.
     gate.allow(1);
     let outcome = poll_once(a.as_mut()).expect("A finished");
@@ -61,9 +63,9 @@ fn an_add_racing_the_same_add_is_not_refused() {
     let gate = Paused::new(&p.db, 1);
     let now = p.now();
     let edit = add("same");
-    let mut a = pin!(projects::update_tags(&gate, id, &edit, p.random_id(), &now));
+    let mut a = pin!(projects::update_tags(&gate, id, &edit, AUTHOR, p.random_id(), &now));
     assert!(poll_once(a.as_mut()).is_none());
-    run(projects::update_tags(&p.db, id, &add("same"), p.random_id(), &p.now())).expect("B");
+    run(projects::update_tags(&p.db, id, &add("same"), AUTHOR, p.random_id(), &p.now())).expect("B");
     gate.allow(1);
     let answer = poll_once(a.as_mut()).expect("finished").expect("the tag is there: no limit was passed");
     assert_eq!(answer.body["tags"].as_array().map(Vec::len), Some(10));
@@ -76,10 +78,10 @@ fn a_removal_racing_an_add_answers_the_tags_the_batch_left() {
     let gate = Paused::new(&p.db, 1);
     let now = p.now();
     let edit = add("c");
-    let mut a = pin!(projects::update_tags(&gate, id, &edit, p.random_id(), &now));
+    let mut a = pin!(projects::update_tags(&gate, id, &edit, AUTHOR, p.random_id(), &now));
     assert!(poll_once(a.as_mut()).is_none());
     let remove_b = TagEdit { add: vec![], remove: vec!["b".into()] };
-    run(projects::update_tags(&p.db, id, &remove_b, p.random_id(), &p.now())).expect("B");
+    run(projects::update_tags(&p.db, id, &remove_b, &common::proposer(&p), p.random_id(), &p.now())).expect("B");
     gate.allow(1);
     let answer = poll_once(a.as_mut()).expect("finished").expect("ok");
     assert_eq!(answer.body["tags"], json!(["a", "c"]), "not the stale [a, b, c]");
@@ -120,13 +122,13 @@ fn concurrent_retries_with_one_idempotency_key_get_one_project_and_one_answer() 
     // name B took, and A answers B's stored answer instead of a 409.
     let gate = Paused::new(&p.db, 1);
     let now = p.now();
-    let mut a = pin!(projects::propose(&gate, &proposal, Some("k"), p.random_id(), &now));
+    let mut a = pin!(projects::propose(&gate, &proposal, AUTHOR, Some("k"), p.random_id(), &now));
     assert!(poll_once(a.as_mut()).is_none());
-    let b = run(projects::propose(&p.db, &proposal, Some("k"), p.random_id(), &p.now())).expect("B");
+    let b = run(projects::propose(&p.db, &proposal, AUTHOR, Some("k"), p.random_id(), &p.now())).expect("B");
     gate.allow(2);
     let a = poll_once(a.as_mut()).expect("finished").expect("the stored answer, not a 409");
     assert_eq!((a.status, &a.body), (201, &b.body));
     assert!(a.message.is_none(), "nothing new to publish");
-    let without_key = run(projects::propose(&p.db, &proposal, None, p.random_id(), &p.now())).unwrap_err();
+    let without_key = run(projects::propose(&p.db, &proposal, AUTHOR, None, p.random_id(), &p.now())).unwrap_err();
     assert_eq!(without_key.status(), 409);
 }

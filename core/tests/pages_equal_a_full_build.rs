@@ -13,8 +13,11 @@
 
 mod common;
 
+use common::AUTHOR;
+
 use std::collections::BTreeMap;
 
+use crowdfund_core::moderation::{self, ProjectAction, ThreadAction};
 use crowdfund_core::platform::Platform;
 use crowdfund_core::projects;
 use crowdfund_core::read_model::SqlReadModel;
@@ -79,7 +82,7 @@ impl World {
             solutions: (0..rng.below(2)).map(|i| format!("solution {i} <b>x</b>")).collect(),
         };
         let proposal = request.validate().expect("valid");
-        let written = run(projects::propose(&self.p.db, &proposal, None, self.p.random_id(), &self.p.now()));
+        let written = run(projects::propose(&self.p.db, &proposal, AUTHOR, None, self.p.random_id(), &self.p.now()));
         self.send(written.expect("proposed"));
         self.projects += 1;
         self.log.push(format!("propose {n}"));
@@ -92,7 +95,7 @@ impl World {
         let id = rng.below(self.projects as u64) as i64 + 1;
         let threads = common::thread_ids(&self.p, id);
         let now = self.p.now();
-        match rng.below(4) {
+        match rng.below(5) {
             0 => {
                 let tag = TAGS[rng.below(TAGS.len() as u64) as usize].to_owned();
                 let edit = if rng.chance(50) {
@@ -101,7 +104,10 @@ impl World {
                     TagEdit { add: vec![], remove: vec![tag.clone()] }
                 };
                 self.log.push(format!("tags {id} {edit:?}"));
-                self.send(run(projects::update_tags(&self.p.db, id, &edit, self.p.random_id(), &now)).expect("tags"));
+                match run(projects::update_tags(&self.p.db, id, &edit, AUTHOR, self.p.random_id(), &now)) {
+                    Ok(written) => self.send(written),
+                    Err(e) => assert_eq!(e.status(), 404, "a hidden project: {e}"),
+                }
             }
             1 => {
                 let parent =
@@ -116,9 +122,28 @@ impl World {
                     writes.push(ThreadWrite::Edit { thread_id: *first, message: "(edited) <script>".into() });
                 }
                 self.log.push(format!("threads {id} {writes:?}"));
-                self.send(
-                    run(threads::update_threads(&self.p.db, id, &writes, self.p.random_id(), &now)).expect("threads"),
-                );
+                // Writes under a hidden thread, or in a hidden project, are 404s that change nothing.
+                match run(threads::update_threads(&self.p.db, id, &writes, AUTHOR, self.p.random_id(), &now)) {
+                    Ok(written) => self.send(written),
+                    Err(e) => assert_eq!(e.status(), 404, "{e}"),
+                }
+            }
+            2 => {
+                // A moderator hides or restores a thread (its replies go and come with it).
+                let Some(thread) = threads.get(rng.below(threads.len().max(1) as u64) as usize).copied() else {
+                    return;
+                };
+                let action = if rng.chance(60) { ThreadAction::Hide } else { ThreadAction::Restore };
+                self.log.push(format!("moderate thread {thread} {action:?}"));
+                let written = moderation::thread(&self.p.db, thread, &action, "mod", None, self.p.random_id(), &now);
+                self.send(run(written).expect("moderated"));
+            }
+            3 if rng.chance(30) => {
+                // A moderator hides or restores a whole project.
+                let action = if rng.chance(50) { ProjectAction::Hide } else { ProjectAction::Restore };
+                self.log.push(format!("moderate project {id} {action:?}"));
+                let written = moderation::project(&self.p.db, id, action, "mod", None, self.p.random_id(), &now);
+                self.send(run(written).expect("moderated"));
             }
             _ => {
                 let Some(thread) = threads.get(rng.below(threads.len().max(1) as u64) as usize).copied() else {
@@ -127,9 +152,11 @@ impl World {
                 let voter = format!("voter-{}", rng.below(5));
                 let direction = if rng.chance(70) { Direction::Up } else { Direction::Down };
                 self.log.push(format!("vote {thread} {voter} {direction:?}"));
-                self.send(
-                    run(threads::vote(&self.p.db, thread, &voter, direction, self.p.random_id(), &now)).expect("vote"),
-                );
+                // A vote on a thread pages do not show is refused (404) and changes nothing.
+                match run(threads::vote(&self.p.db, thread, &voter, direction, self.p.random_id(), &now)) {
+                    Ok(written) => self.send(written),
+                    Err(e) => assert_eq!(e.status(), 404, "{e}"),
+                }
             }
         }
         // The clock moves, so outbox rows and threads get distinct times.
@@ -159,7 +186,8 @@ impl World {
     }
 }
 
-fn run_seed(seed: u64, initial: usize, steps: usize, publish_every: u64) {
+/// Returns how many moderation actions the run took.
+fn run_seed(seed: u64, initial: usize, steps: usize, publish_every: u64) -> usize {
     let mut rng = Rng::new(seed);
     let mut world = World::new();
     for _ in 0..initial {
@@ -241,19 +269,18 @@ fn run_seed(seed: u64, initial: usize, steps: usize, publish_every: u64) {
         }
     }
     assert!(world.p.edge.hits.get() > 0, "the edge served from its cache");
+    world.log.iter().filter(|l| l.starts_with("moderate")).count()
 }
 
 #[test]
 fn small_sites_publish_what_a_full_build_writes() {
-    for seed in 0..30 {
-        run_seed(seed, (seed % 4) as usize, 30, 1 + seed % 3);
-    }
+    let moderated: usize = (0..30).map(|seed| run_seed(seed, (seed % 4) as usize, 30, 1 + seed % 3)).sum();
+    assert!(moderated > 30, "moderators hid and restored things ({moderated} actions)");
 }
 
 #[test]
 fn sites_across_page_boundaries_publish_what_a_full_build_writes() {
     // Enough projects for several listing pages and tags with several pages (50 a page).
-    for seed in 100..102 {
-        run_seed(seed, 120, 80, 4);
-    }
+    let moderated: usize = (100..102).map(|seed| run_seed(seed, 120, 80, 4)).sum();
+    assert!(moderated > 5, "moderators hid and restored things ({moderated} actions)");
 }

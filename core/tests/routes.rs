@@ -24,7 +24,9 @@ fn the_specs_curl_is_a_json_document_sent_as_a_form() {
         .with_header("user-agent", "curl/8.5.0")
         .with_body(SPEC);
     let answer = send(&p, &curl);
-    assert_eq!((answer.status, answer.json()), (201, json!({"project_id": 1})), "{}", answer.text());
+    let body = answer.json();
+    assert_eq!((answer.status, &body["project_id"]), (201, &json!(1)), "{}", answer.text());
+    assert!(body["visitor_token"].as_str().is_some_and(|t| t.contains('.')), "the new identity, to send again");
     assert_eq!(answer.header("cache-control"), Some("no-store"));
     assert_eq!(answer.header("x-d1"), Some("round_trips=1; rows_written=7"));
     assert_eq!(p.queue.sent.borrow().len(), 1, "the change was sent after the commit");
@@ -105,9 +107,20 @@ fn a_form_vote_from_a_new_visitor_is_issued_an_identity() {
     assert_eq!(answer.status, 303);
     let cookie = answer.header("set-cookie").expect("a voter cookie");
     assert!(cookie.starts_with("voter=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
-    // The same vote through JSON needs an identity.
-    let anonymous = post(&p, &format!("/api/v1/threads/{thread}/vote"), json!({"direction": "up"}));
-    assert_eq!((anonymous.status, error_code(&anonymous).as_str()), (401, "unauthenticated"));
+    let cookies: Vec<&str> = answer.headers.iter().filter(|(n, _)| *n == "set-cookie").map(|(_, v)| v).collect();
+    assert!(cookies.iter().any(|c| c.starts_with("author=") && !c.contains("HttpOnly")), "{cookies:?}");
+    // A JSON vote without an identity is issued one too, and told how to send it again.
+    let path = format!("/api/v1/threads/{thread}/vote");
+    let anonymous = post(&p, &path, json!({"direction": "up"}));
+    let token = anonymous.json()["visitor_token"].as_str().expect("visitor_token").to_owned();
+    assert_eq!((anonymous.status, anonymous.json()["up_vote"].as_i64()), (200, Some(2)));
+    let again = send(
+        &p,
+        &json_request(Method::Post, &path, &json!({"direction": "up"}))
+            .with_header("authorization", &format!("Bearer {token}")),
+    );
+    assert_eq!((again.json()["changed"].as_bool(), again.json()["up_vote"].as_i64()), (Some(false), Some(2)));
+    assert!(again.json().get("visitor_token").is_none(), "a known visitor is issued nothing");
 }
 
 #[test]

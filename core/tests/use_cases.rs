@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::AUTHOR;
+
 use crowdfund_core::error::ApiError;
 use crowdfund_core::outbox;
 use crowdfund_core::platform::Platform;
@@ -32,7 +34,8 @@ fn proposal(name: &str, tags: &[&str]) -> crowdfund_core::rules::input::Proposal
 }
 
 fn propose(p: &TestPlatform, name: &str, tags: &[&str]) -> i64 {
-    let w = run(projects::propose(&p.db, &proposal(name, tags), None, p.random_id(), &p.now())).expect("proposed");
+    let w =
+        run(projects::propose(&p.db, &proposal(name, tags), AUTHOR, None, p.random_id(), &p.now())).expect("proposed");
     w.body["project_id"].as_i64().expect("id")
 }
 
@@ -53,6 +56,7 @@ fn a_proposal_is_one_batch_of_project_tags_threads_and_its_outbox_row() {
     let w = run(projects::propose(
         &p.db,
         &proposal("Popee the Performer", &["Clown", "circus"]),
+        AUTHOR,
         None,
         "ob1".into(),
         &p.now(),
@@ -82,7 +86,8 @@ fn a_proposal_is_one_batch_of_project_tags_threads_and_its_outbox_row() {
 fn names_are_unique_whatever_the_case_and_a_refused_proposal_writes_nothing() {
     let p = TestPlatform::default();
     propose(&p, "Solar Roofs", &["solar"]);
-    let e = run(projects::propose(&p.db, &proposal("solar ROOFS", &["x"]), None, p.random_id(), &p.now())).unwrap_err();
+    let e = run(projects::propose(&p.db, &proposal("solar ROOFS", &["x"]), AUTHOR, None, p.random_id(), &p.now()))
+        .unwrap_err();
     assert_eq!((e.status(), e.field()), (409, Some("project_name")));
     assert_eq!(run(crowdfund_core::read_model::SqlReadModel(&p.db).stats()).expect("stats").total, 1);
     assert_eq!(outbox_rows(&p), 1, "only the first proposal's row");
@@ -96,12 +101,12 @@ fn names_are_unique_whatever_the_case_and_a_refused_proposal_writes_nothing() {
 #[test]
 fn an_idempotency_key_replays_the_first_answer() {
     let p = TestPlatform::default();
-    let first =
-        run(projects::propose(&p.db, &proposal("Kiosk", &[]), Some("key-1"), p.random_id(), &p.now())).expect("ok");
+    let first = run(projects::propose(&p.db, &proposal("Kiosk", &[]), AUTHOR, Some("key-1"), p.random_id(), &p.now()))
+        .expect("ok");
     assert!(first.message.is_some());
     // The same key with another body: the first answer, nothing written, nothing to send.
-    let again =
-        run(projects::propose(&p.db, &proposal("Other", &[]), Some("key-1"), p.random_id(), &p.now())).expect("ok");
+    let again = run(projects::propose(&p.db, &proposal("Other", &[]), AUTHOR, Some("key-1"), p.random_id(), &p.now()))
+        .expect("ok");
     assert_eq!((again.status, &again.body, again.message.is_none()), (201, &first.body, true));
     assert_eq!(again.rows_written, 0);
     assert_eq!(run(crowdfund_core::read_model::SqlReadModel(&p.db).stats()).expect("stats").total, 1);
@@ -112,7 +117,7 @@ fn tag_edits_add_remove_and_answer_the_tags_left() {
     let p = TestPlatform::default();
     let id = propose(&p, "Tags", &["a", "b"]);
     let edit = TagEdit { add: vec!["c".into(), "a".into()], remove: vec!["b".into(), "zzz".into()] };
-    let w = run(projects::update_tags(&p.db, id, &edit, p.random_id(), &p.now())).expect("edited");
+    let w = run(projects::update_tags(&p.db, id, &edit, AUTHOR, p.random_id(), &p.now())).expect("edited");
     assert_eq!(w.body, json!({"project_id": id, "tags": ["a", "c"]}));
     assert_eq!(
         w.message.map(|m| m.change),
@@ -121,7 +126,7 @@ fn tag_edits_add_remove_and_answer_the_tags_left() {
     // Nothing to do: no write, no outbox row.
     let before = outbox_rows(&p);
     let noop = TagEdit { add: vec!["a".into()], remove: vec!["b".into()] };
-    let w = run(projects::update_tags(&p.db, id, &noop, p.random_id(), &p.now())).expect("no-op");
+    let w = run(projects::update_tags(&p.db, id, &noop, AUTHOR, p.random_id(), &p.now())).expect("no-op");
     assert_eq!((w.round_trips, w.message.is_none()), (1, true));
     assert_eq!(outbox_rows(&p), before);
 }
@@ -130,7 +135,7 @@ fn tag_edits_add_remove_and_answer_the_tags_left() {
 fn tag_edits_of_a_missing_project_are_404() {
     let p = TestPlatform::default();
     let edit = TagEdit { add: vec!["a".into()], remove: vec![] };
-    let e = run(projects::update_tags(&p.db, 99, &edit, p.random_id(), &p.now())).unwrap_err();
+    let e = run(projects::update_tags(&p.db, 99, &edit, AUTHOR, p.random_id(), &p.now())).unwrap_err();
     assert_eq!((e.status(), e.field()), (404, Some("project_id")));
 }
 
@@ -142,12 +147,12 @@ fn the_tag_limit_refuses_an_eleventh_tag_and_writes_nothing() {
     let id = propose(&p, "Ten", &refs);
     let rows = outbox_rows(&p);
     let edit = TagEdit { add: vec!["eleven".into()], remove: vec![] };
-    let e = run(projects::update_tags(&p.db, id, &edit, p.random_id(), &p.now())).unwrap_err();
+    let e = run(projects::update_tags(&p.db, id, &edit, AUTHOR, p.random_id(), &p.now())).unwrap_err();
     assert_eq!((e.status(), e.field()), (422, Some("add")));
     assert_eq!(outbox_rows(&p), rows);
     // Swapping one tag for another stays within the limit: removals go first.
     let swap = TagEdit { add: vec!["eleven".into()], remove: vec!["t0".into()] };
-    let w = run(projects::update_tags(&p.db, id, &swap, p.random_id(), &p.now())).expect("swapped");
+    let w = run(projects::update_tags(&p.db, id, &swap, AUTHOR, p.random_id(), &p.now())).expect("swapped");
     assert_eq!(w.body["tags"].as_array().map(Vec::len), Some(10));
 }
 
@@ -184,7 +189,7 @@ fn threads_are_added_replied_to_and_edited_in_one_batch() {
         add(ThreadType::Comment, Some(first), "a reply"),
         ThreadWrite::Edit { thread_id: first, message: "edited".into() },
     ];
-    let w = run(threads::update_threads(&p.db, id, &writes, p.random_id(), &p.now())).expect("written");
+    let w = run(threads::update_threads(&p.db, id, &writes, AUTHOR, p.random_id(), &p.now())).expect("written");
     assert_eq!((w.status, w.round_trips), (201, 3));
     let written = w.body["threads"].as_array().expect("threads");
     assert_eq!(written.len(), 3);
@@ -193,7 +198,10 @@ fn threads_are_added_replied_to_and_edited_in_one_batch() {
     assert_eq!(w.message.map(|m| m.change), Some(Change::ThreadsChanged { project_id: id }));
     // An edit alone answers 200.
     let edit = vec![ThreadWrite::Edit { thread_id: first, message: "again".into() }];
-    assert_eq!(run(threads::update_threads(&p.db, id, &edit, p.random_id(), &p.now())).expect("ok").status, 200);
+    assert_eq!(
+        run(threads::update_threads(&p.db, id, &edit, AUTHOR, p.random_id(), &p.now())).expect("ok").status,
+        200
+    );
 }
 
 #[test]
@@ -204,13 +212,13 @@ fn thread_writes_naming_threads_of_another_project_write_nothing() {
     let foreign = common::thread_ids(&p, b)[0];
     let before = common::thread_ids(&p, a);
     let writes = vec![add(ThreadType::Comment, None, "fine"), add(ThreadType::Comment, Some(foreign), "not here")];
-    let e = run(threads::update_threads(&p.db, a, &writes, p.random_id(), &p.now())).unwrap_err();
+    let e = run(threads::update_threads(&p.db, a, &writes, AUTHOR, p.random_id(), &p.now())).unwrap_err();
     assert_eq!((e.status(), e.field()), (404, Some("threads[1].parent_id")));
     let edit = vec![ThreadWrite::Edit { thread_id: foreign, message: "vandal".into() }];
-    let e = run(threads::update_threads(&p.db, a, &edit, p.random_id(), &p.now())).unwrap_err();
+    let e = run(threads::update_threads(&p.db, a, &edit, AUTHOR, p.random_id(), &p.now())).unwrap_err();
     assert_eq!(e.field(), Some("threads[0].thread_id"));
     assert_eq!(common::thread_ids(&p, a), before, "all or nothing");
-    let e = run(threads::update_threads(&p.db, 999, &writes[..1], p.random_id(), &p.now())).unwrap_err();
+    let e = run(threads::update_threads(&p.db, 999, &writes[..1], AUTHOR, p.random_id(), &p.now())).unwrap_err();
     assert_eq!((e.status(), e.field()), (404, Some("project_id")));
 }
 
@@ -295,7 +303,7 @@ fn thread_listings_page_newest_first_by_cursor() {
     let p = TestPlatform::default();
     let id = propose(&p, "Listing", &[]);
     let writes: Vec<ThreadWrite> = (0..5).map(|i| add(ThreadType::Comment, None, &format!("c{i}"))).collect();
-    run(threads::update_threads(&p.db, id, &writes, p.random_id(), &p.now())).expect("written");
+    run(threads::update_threads(&p.db, id, &writes, AUTHOR, p.random_id(), &p.now())).expect("written");
     let all = common::thread_ids(&p, id);
     let page = run(threads::list(&p.db, id, 4, None)).expect("listed");
     let ids: Vec<i64> =

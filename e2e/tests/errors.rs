@@ -161,8 +161,8 @@ async fn request_errors_have_the_error_body_and_write_nothing() -> anyhow::Resul
             .header("authorization", &format!("Bearer {voter}")),
         Case::bare("bad JSON tags", Method::PUT, "/projects/tags", 400, "malformed")
             .raw(Some("application/json"), b"{'project_id': 1}"),
-        // 401: a vote without a valid voter; the export without the admin token.
-        Case::json("vote without voter", Method::POST, &vote, json!({"direction": "up"}), 401, "unauthenticated"),
+        // 401: a forged or tampered identity; who-am-I without one; the export without the admin token.
+        Case::bare("who am I without an identity", Method::GET, "/api/v1/visitors/me", 401, "unauthenticated"),
         Case::json("forged voter", Method::POST, &vote, json!({"direction": "up"}), 401, "unauthenticated")
             .header("authorization", &format!("Bearer {}", forge(&voter))),
         Case::json("voter of another id", Method::POST, &vote, json!({"direction": "up"}), 401, "unauthenticated")
@@ -172,9 +172,31 @@ async fn request_errors_have_the_error_body_and_write_nothing() -> anyhow::Resul
         Case::bare("export without token", Method::GET, "/api/v1/export", 401, "unauthenticated"),
         Case::bare("export with a wrong token", Method::GET, "/api/v1/export", 401, "unauthenticated")
             .header("authorization", "Bearer not-the-token"),
-        // 403: a browser write from a foreign origin.
+        // 403: a browser write from a foreign origin; a stranger's edit or tag removal.
         Case::json("foreign origin", Method::POST, "/api/v1/projects", valid.clone(), 403, "forbidden")
             .header("origin", "https://evil.example"),
+        Case::json(
+            "a stranger edits the proposer's thread",
+            Method::POST,
+            &threads,
+            json!({"threads": [{"thread_id": thread, "message": "VANDALIZED"}]}),
+            403,
+            "forbidden",
+        )
+        .field("threads[0].thread_id")
+        .header("authorization", &format!("Bearer {voter}")),
+        Case::json("a stranger removes tags", Method::PUT, &tags, json!({"remove": ["water"]}), 403, "forbidden")
+            .field("remove")
+            .header("authorization", &format!("Bearer {voter}")),
+        Case::json(
+            "moderation without a moderator",
+            Method::POST,
+            &format!("/api/v1/moderation/threads/{thread}"),
+            json!({"action": "hide"}),
+            401,
+            "unauthenticated",
+        )
+        .header("authorization", &format!("Bearer {voter}")),
         // 404: unknown or impossible ids.
         Case::bare("threads of unknown project", Method::GET, "/api/v1/projects/987654/threads", 404, "not_found")
             .field("project_id"),

@@ -15,20 +15,22 @@ use crate::paths::{
     LISTING_PAGE_SIZE, SITEMAP_CHUNK, TAG_PAGE_SIZE,
 };
 
-/// How many projects there are and the largest id (0 when none).
+/// How many projects pages show, and the largest id of any project, hidden or not (0 when
+/// none): listing pages and sitemap chunks are buckets of ids, whatever is hidden.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
     pub total: i64,
     pub max_id: i64,
 }
 
-/// The questions pages ask of the data. Summaries carry their tags sorted; projects their
+/// The questions pages ask of the data, about what pages show: hidden projects and threads
+/// are not there (`Project::visible`). Summaries carry their tags sorted; projects their
 /// threads in id order.
 #[allow(async_fn_in_trait)]
 pub trait ReadModel {
     type Error;
 
-    /// The number of projects and the largest id.
+    /// The number of projects shown and the largest id of any project.
     async fn stats(&self) -> Result<Stats, Self::Error>;
     /// The `n` newest projects, newest (largest id) first.
     async fn newest(&self, n: usize) -> Result<Vec<ProjectSummary>, Self::Error>;

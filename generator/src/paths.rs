@@ -51,10 +51,27 @@ pub const SITE_WIDE_PAGES: [PageKey; 7] = [
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
-    Proposed { project_id: i64, tags: Vec<String> },
-    TagsChanged { project_id: i64, added: Vec<String>, removed: Vec<String> },
-    ThreadsChanged { project_id: i64 },
-    Voted { project_id: i64 },
+    Proposed {
+        project_id: i64,
+        tags: Vec<String>,
+    },
+    TagsChanged {
+        project_id: i64,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    ThreadsChanged {
+        project_id: i64,
+    },
+    Voted {
+        project_id: i64,
+    },
+    /// A moderator hid or restored a whole project: it leaves or rejoins every page that lists
+    /// it, as a proposal joins them.
+    ProjectVisibility {
+        project_id: i64,
+        tags: Vec<String>,
+    },
 }
 
 /// A set of pages a change touches; most are single pages, but the tag pages that shift after
@@ -136,7 +153,7 @@ pub fn pages_touched(change: &Change) -> Vec<Target> {
         Change::Voted { project_id } | Change::ThreadsChanged { project_id } => {
             vec![page(PageKey::Detail { project_id: *project_id })]
         }
-        Change::Proposed { project_id, tags } => {
+        Change::Proposed { project_id, tags } | Change::ProjectVisibility { project_id, tags } => {
             let listing = listing_page_of(*project_id);
             let mut t = vec![
                 page(PageKey::Detail { project_id: *project_id }),
@@ -246,7 +263,7 @@ pub fn url_of(key: &PageKey) -> String {
 }
 
 /// Returns the path of a thread's reply page: not a stored page, the Worker renders it from the
-/// thread (`pages::reply`) for browsers without script.
+/// thread (`pages::thread_page`) for browsers without script.
 pub fn reply_path(project_id: i64, thread_id: i64) -> String {
     format!("/projects/{project_id}/threads/{thread_id}/reply")
 }

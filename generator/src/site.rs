@@ -11,14 +11,18 @@ use std::convert::Infallible;
 use crate::gather::{self, ReadModel, Stats};
 use crate::model::{Project, ProjectSummary, Snapshot};
 use crate::pages::{render, Page, PageData, SiteConfig};
-use crate::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, PageKey, Target, SITE_WIDE_PAGES};
+use crate::paths::{tag_pages_for_count, PageKey, Target, SITE_WIDE_PAGES};
 use crate::Result;
 
-/// A snapshot indexed for page lookups: projects by id, and each tag's project ids ascending.
+/// A snapshot indexed for page lookups: the projects pages show (hidden ones left out, hidden
+/// threads removed) by id, each tag's project ids ascending, and the largest id of any
+/// project, hidden or not (listing pages are buckets of ids, so hiding a project never
+/// reshapes them).
 #[derive(Debug, Clone, Default)]
 pub struct SiteIndex {
     projects: BTreeMap<i64, Project>,
     tags: BTreeMap<String, Vec<i64>>,
+    max_id: i64,
 }
 
 impl SiteIndex {
@@ -36,21 +40,19 @@ impl SiteIndex {
         index
     }
 
-    /// Inserts or replaces a project (the property tests apply changes this way).
-    pub fn upsert(&mut self, mut project: Project) {
+    /// Inserts or replaces a project (the property tests apply changes this way), as pages
+    /// show it: a hidden project is removed.
+    pub fn upsert(&mut self, project: Project) {
+        self.max_id = self.max_id.max(project.project_id);
+        let id = project.project_id;
+        self.unindex_tags(id);
+        let Some(mut project) = project.visible() else {
+            self.projects.remove(&id);
+            return;
+        };
         project.tags.sort();
         project.tags.dedup();
         project.threads.sort_by_key(|t| t.thread_id);
-        if let Some(old) = self.projects.get(&project.project_id) {
-            for tag in &old.tags {
-                if let Some(ids) = self.tags.get_mut(tag) {
-                    ids.retain(|id| *id != project.project_id);
-                    if ids.is_empty() {
-                        self.tags.remove(tag);
-                    }
-                }
-            }
-        }
         for tag in &project.tags {
             // Look up before `entry`, which would copy the tag for every project carrying it.
             let ids = match self.tags.get_mut(tag) {
@@ -64,13 +66,27 @@ impl SiteIndex {
         self.projects.insert(project.project_id, project);
     }
 
+    fn unindex_tags(&mut self, project_id: i64) {
+        if let Some(old) = self.projects.get(&project_id) {
+            for tag in &old.tags {
+                if let Some(ids) = self.tags.get_mut(tag) {
+                    ids.retain(|id| *id != project_id);
+                    if ids.is_empty() {
+                        self.tags.remove(tag);
+                    }
+                }
+            }
+        }
+    }
+
     /// Inserts or replaces a project as the pages gathered from many projects show it
     /// (listings, tags, feed, sitemaps): without its threads. An index built only this way
     /// answers [`page_data`](Self::page_data) for the [`gathered_keys`](Self::gathered_keys),
     /// not for detail pages; a full build renders those from each project as it is read.
-    pub fn upsert_summary(&mut self, summary: ProjectSummary) {
-        let ProjectSummary { project_id, project_name, tagline, tags, created_at } = summary;
-        self.upsert(Project { project_id, project_name, tagline, tags, created_at, threads: Vec::new() });
+    pub fn upsert_summary(&mut self, project: &Project) {
+        let ProjectSummary { project_id, project_name, tagline, tags, created_at } = ProjectSummary::from(project);
+        let hidden = project.hidden;
+        self.upsert(Project { project_id, project_name, tagline, tags, created_at, hidden, ..Project::default() });
     }
 
     /// Every page but the detail pages: the site-wide ones and those gathered from many
@@ -95,7 +111,7 @@ impl SiteIndex {
     }
 
     fn last_listing(&self) -> u32 {
-        self.projects.keys().next_back().map_or(0, |id| listing_page_of(*id))
+        gather::last_listing(self.max_id)
     }
 
     fn summaries<'a>(&'a self, ids: impl Iterator<Item = &'a i64>) -> Vec<ProjectSummary> {
@@ -113,7 +129,7 @@ impl SiteIndex {
         if with_details {
             keys.extend(self.projects.keys().map(|id| PageKey::Detail { project_id: *id }));
         }
-        let chunks = self.projects.keys().next_back().map_or(0, |id| sitemap_chunk_of(*id));
+        let chunks = gather::sitemap_chunks(self.max_id);
         keys.extend((1..=chunks).map(|chunk| PageKey::Sitemap { chunk }));
         for (tag, ids) in &self.tags {
             keys.push(PageKey::TagIndex { tag: tag.clone() });
@@ -145,7 +161,7 @@ impl ReadModel for SiteIndex {
     type Error = Infallible;
 
     async fn stats(&self) -> Result<Stats, Infallible> {
-        Ok(Stats { total: self.projects.len() as i64, max_id: self.projects.keys().next_back().copied().unwrap_or(0) })
+        Ok(Stats { total: self.projects.len() as i64, max_id: self.max_id })
     }
 
     async fn newest(&self, n: usize) -> Result<Vec<ProjectSummary>, Infallible> {

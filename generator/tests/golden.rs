@@ -1,6 +1,7 @@
 //! Golden pages: every page kind rendered from `fixtures/site.json` (a full build) plus a few
 //! hand-made `PageData` cases the fixture is too small to reach (pagers, empty site), and the
-//! reply page the Worker renders per request, compared byte for byte with the files under
+//! pages the Worker renders per request (a thread's reply, edit and report pages, a
+//! visitor's page), compared byte for byte with the files under
 //! `golden/`.
 
 mod common;
@@ -9,7 +10,8 @@ use std::collections::BTreeSet;
 
 use common::{fixture, tests_dir, Golden};
 use generator::model::ProjectSummary;
-use generator::pages::reply::{self, ReplyTo};
+use generator::pages::thread_page::{self, Purpose, ThreadPage};
+use generator::pages::visitor::{self, OwnThread, VisitorPage};
 use generator::pages::{render, PageData, SiteConfig};
 use generator::site;
 
@@ -87,12 +89,26 @@ fn edge_cases_match_golden_pages() {
 }
 
 #[test]
-fn reply_page_matches_golden() {
+fn pages_rendered_per_request_match_golden() {
     let snapshot = fixture();
     let project = snapshot.projects.iter().find(|p| !p.threads.is_empty()).expect("a project with threads");
-    let reply = ReplyTo { project_name: &project.project_name, thread: &project.threads[0] };
+    let (first, edited) = (&project.threads[0], &project.threads[1]);
+    let page = |purpose, thread, notice| ThreadPage { purpose, project_name: &project.project_name, thread, notice };
+    let answers = tests_dir().join("golden/answers");
     let mut golden = Golden::default();
-    golden.check(&tests_dir().join("golden/answers/reply.html"), &reply::render(&site(), &reply).expect("render").body);
+    for (name, answer) in [
+        ("reply.html", page(Purpose::Reply, first, None)),
+        ("edit.html", page(Purpose::Edit, edited, None)),
+        ("edit-refused.html", page(Purpose::Edit, edited, Some("Only the author of #2 can edit it."))),
+        ("report.html", page(Purpose::Report, first, None)),
+    ] {
+        golden.check(&answers.join(name), &thread_page::render(&site(), &answer).expect("render").body);
+    }
+    let own = vec![OwnThread { project_name: &project.project_name, thread: edited }];
+    let me =
+        VisitorPage { name: Some("Ada <Lovelace>"), display_name: Some("Ada <Lovelace>"), threads: own, saved: false };
+    golden.check(&answers.join("me.html"), &visitor::render(&site(), &me).expect("render").body);
+    golden.no_strays(&answers, None);
     golden.finish();
 }
 
@@ -122,9 +138,12 @@ fn internal_links_resolve_to_built_objects() {
             if !path.starts_with('/') {
                 continue; // fragments on the same page, or visitors' external links
             }
-            if path.ends_with("/reply") {
-                assert!(replies.contains(path), "{} links to {href}: no such thread", page.key);
+            if let Some(thread) = ["/reply", "/report"].iter().find_map(|end| path.strip_suffix(end)) {
+                assert!(replies.contains(&format!("{thread}/reply")), "{} links to {href}: no such thread", page.key);
                 continue;
+            }
+            if path == generator::pages::visitor::PATH {
+                continue; // the visitor's own page, rendered per request
             }
             let key = generator::paths::object_key_for_path(path);
             assert!(keys.contains(key.as_str()), "{} links to {href}: no object {key}", page.key);

@@ -51,6 +51,7 @@ impl World {
             up_vote: 0,
             down_vote: 0,
             created_at: format!("2024-02-{:02}T10:{:02}:00Z", rng.below(28) + 1, rng.below(60)),
+            ..Default::default()
         }
     }
 
@@ -124,6 +125,7 @@ impl World {
             tags: tags.clone(),
             created_at: format!("2024-01-{:02}T00:00:{:02}Z", project_id % 28 + 1, project_id % 60),
             threads,
+            ..Default::default()
         });
         Change::Proposed { project_id, tags }
     }

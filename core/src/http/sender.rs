@@ -55,7 +55,7 @@ impl Sender {
     /// Refuses a cross-site sender (403).
     pub fn check(&self) -> ApiResult<()> {
         match self {
-            Sender::CrossSite(origin) => Err(ApiError::Forbidden(format!("origin {origin} may not write"))),
+            Sender::CrossSite(origin) => Err(ApiError::forbidden(format!("origin {origin} may not write"))),
             _ => Ok(()),
         }
     }
@@ -84,7 +84,7 @@ impl BodyKind {
         }
         match sender {
             Sender::OwnSite => Ok(BodyKind::Form),
-            _ => Err(ApiError::Forbidden("a form must be sent from this site's pages".into())),
+            _ => Err(ApiError::forbidden("a form must be sent from this site's pages")),
         }
     }
 }

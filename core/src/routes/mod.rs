@@ -4,20 +4,25 @@
 //! again for an HTML form. `request` reads bodies, ids and headers.
 //!
 //! Write API (versioned): `POST /api/v1/projects`, `PUT|PATCH|POST /api/v1/projects/{id}/tags`,
-//! `GET|POST /api/v1/projects/{id}/threads`, `POST /api/v1/threads/{id}/vote`,
-//! `POST /api/v1/voters`, `GET /api/v1/health`, admin export, import and rebuilds; the spec's
-//! literal `POST /projects/propose` and `PUT /projects/tags` too. A thread's reply page
-//! (`GET /projects/{id}/threads/{id}/reply`) is rendered per request; every other GET/HEAD is
-//! a published page (`serve`). data/openapi.yaml documents all of it (a test reads the table).
+//! `GET|POST /api/v1/projects/{id}/threads`, `POST /api/v1/threads/{id}/vote`, a thread's
+//! `revisions` and `reports`, `POST /api/v1/visitors` (and the older `/api/v1/voters`),
+//! `GET|PUT /api/v1/visitors/me`, the moderators' `/api/v1/moderation/...`, `GET
+//! /api/v1/health`, admin export, import and rebuilds; the spec's literal `POST
+//! /projects/propose` and `PUT /projects/tags` too. A thread's reply, edit and report pages
+//! (`GET /projects/{id}/threads/{id}/reply|edit|report`) and the visitor's page (`GET /me`) are
+//! rendered per request; every other GET/HEAD is a published page (`serve`).
+//! data/openapi.yaml documents all of it (a test reads the table).
 
 mod admin;
 mod auth;
+mod moderation;
 mod pages;
 mod projects;
 mod request;
 mod respond;
 pub mod table;
 mod threads;
+mod visitors;
 
 use serde_json::json;
 
@@ -26,6 +31,7 @@ use crate::http::{cors, Method, Request, Response};
 use crate::limits;
 use crate::platform::{Level, Platform};
 use crate::rules::forms::{Form, FormRoute};
+use generator::pages::thread_page::Purpose;
 use table::{Handler, Matched};
 
 /// What the log line records about a handled request, and what its answer depends on.
@@ -37,8 +43,10 @@ struct Figures {
     /// Set when the request is an HTML form submission: it is answered with a redirect or an
     /// HTML form page instead of JSON.
     form: Option<Submission>,
-    /// A voter cookie issued during this request (a form vote from a new visitor).
-    set_cookie: Option<String>,
+    /// Cookies of an identity issued (or completed) during this request.
+    issued_cookies: Vec<String>,
+    /// The token of an identity issued during this request: JSON answers carry it.
+    issued_token: Option<String>,
 }
 
 /// An HTML form submission being handled.
@@ -119,7 +127,16 @@ async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
         Handler::ListThreads => threads::list(c).await,
         Handler::UpdateThreads => threads::update(c).await,
         Handler::Vote => threads::vote(c).await,
-        Handler::NewVoter => auth::new_voter(c),
+        Handler::Revisions => threads::revisions(c).await,
+        Handler::Report => threads::report(c).await,
+        Handler::NewVisitor => auth::new_visitor(c),
+        Handler::Visitor => visitors::me(c).await,
+        Handler::SetDisplayName => visitors::set_name(c).await,
+        Handler::VisitorPage => visitors::page(c).await,
+        Handler::ModerateThread => moderation::thread(c).await,
+        Handler::ModerateProject => moderation::project(c).await,
+        Handler::Reports => moderation::reports(c).await,
+        Handler::ModerationLog => moderation::log(c).await,
         Handler::Health => admin::health(c).await,
         Handler::Export => admin::export(c).await,
         Handler::Import => admin::import(c).await,
@@ -128,7 +145,9 @@ async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
         Handler::DeadLetters => admin::dead_letters(c).await,
         Handler::ClearDeadLetters => admin::clear_dead_letters(c).await,
         Handler::Favicon => Ok(pages::favicon(c)),
-        Handler::ReplyPage => pages::reply(c).await,
+        Handler::ReplyPage => pages::thread_page(c, Purpose::Reply).await,
+        Handler::EditPage => pages::thread_page(c, Purpose::Edit).await,
+        Handler::ReportPage => pages::thread_page(c, Purpose::Report).await,
         Handler::Page => pages::page(c).await,
         Handler::Preflight => Ok(Response::new(204, Vec::new())),
     }

@@ -1,7 +1,8 @@
-//! Handlers of the projects context: ProposeProject and UpdateTags.
+//! Handlers of the projects context: ProposeProject and UpdateTags (as the visitor behind the
+//! request: the proposer owns the project, and only they remove its tags).
 
 use super::request::{body, idempotency_key, path_id, sender};
-use super::{respond, Call};
+use super::{auth, respond, Call};
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
 use crate::platform::Platform;
@@ -15,9 +16,9 @@ pub async fn propose<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
     sender(c).check()?;
     let proposal = body::<ProposeRequest, P>(c, FormRoute::Propose)?.validate()?;
     let idem_key = idempotency_key(c)?;
-    let written =
-        projects::propose(c.platform.db(), &proposal, idem_key.as_deref(), c.platform.random_id(), &c.platform.now())
-            .await?;
+    let author = auth::visitor(c)?.author;
+    let (id, now) = (c.platform.random_id(), c.platform.now());
+    let written = projects::propose(c.platform.db(), &proposal, &author, idem_key.as_deref(), id, &now).await?;
     respond::written(c, written).await
 }
 
@@ -37,7 +38,8 @@ pub async fn update_tags<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response
         }
     };
     let edit = request.validate()?;
-    let written =
-        projects::update_tags(c.platform.db(), project_id, &edit, c.platform.random_id(), &c.platform.now()).await?;
+    let author = auth::visitor(c)?.author;
+    let (id, now) = (c.platform.random_id(), c.platform.now());
+    let written = projects::update_tags(c.platform.db(), project_id, &edit, &author, id, &now).await?;
     respond::written(c, written).await
 }

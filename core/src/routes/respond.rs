@@ -46,15 +46,26 @@ pub async fn written<P: Platform>(c: &mut Call<'_, P>, written: Written) -> ApiR
     }
     if let Some(submission) = &c.figures.form {
         let location = forms::success_location(submission.route, &submission.form.return_to(), &written.body);
-        let mut response =
+        let response =
             Response::new(303, Vec::new()).with_header("location", location).with_header("cache-control", "no-store");
-        if let Some(cookie) = &c.figures.set_cookie {
-            response.headers.set("set-cookie", cookie.as_str());
-        }
-        return Ok(response);
+        return Ok(with_issued(c, response));
     }
-    Ok(json(written.status, &written.body)?
-        .with_header("x-d1", format!("round_trips={}; rows_written={}", written.round_trips, written.rows_written)))
+    let mut body = written.body;
+    if let (Some(token), Some(fields)) = (&c.figures.issued_token, body.as_object_mut()) {
+        // How to send the new identity again: this token as a bearer token (or the cookie).
+        fields.insert("visitor_token".into(), token.clone().into());
+    }
+    let response = json(written.status, &body)?
+        .with_header("x-d1", format!("round_trips={}; rows_written={}", written.round_trips, written.rows_written));
+    Ok(with_issued(c, response))
+}
+
+/// Adds the cookies of an identity issued during the request.
+fn with_issued<P: Platform>(c: &Call<'_, P>, mut response: Response) -> Response {
+    for cookie in &c.figures.issued_cookies {
+        response.headers.append("set-cookie", cookie.as_str());
+    }
+    response
 }
 
 /// Answers a refused form with the form again, filled in, and the error by its field.
@@ -62,10 +73,15 @@ pub fn form_error(site: &SiteConfig, submission: &Submission, e: &ApiError) -> R
     let kind = match submission.route {
         FormRoute::Propose => FormKind::Propose,
         FormRoute::Tags => FormKind::Tags,
-        FormRoute::Threads => {
-            FormKind::Thread { parent_id: submission.form.get("parent_id").and_then(|p| p.trim().parse().ok()) }
-        }
+        FormRoute::Threads => match submission.form.get("thread_id").and_then(|t| t.trim().parse().ok()) {
+            Some(thread_id) => FormKind::Edit { thread_id },
+            None => {
+                FormKind::Thread { parent_id: submission.form.get("parent_id").and_then(|p| p.trim().parse().ok()) }
+            }
+        },
         FormRoute::Vote => FormKind::Vote,
+        FormRoute::Report => FormKind::Report,
+        FormRoute::DisplayName => FormKind::DisplayName,
     };
     let refused = FormError {
         kind,

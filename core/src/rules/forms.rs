@@ -4,7 +4,8 @@
 //!
 //! Form fields: propose `project_name`, `tagline`, `tags` (comma-separated), `problems` and
 //! `solutions` (one per line); tags `add`, `remove` (comma-separated); threads `thread_type`,
-//! `message`, `parent_id`; vote `direction`. Every form carries `return_to`, a same-site path.
+//! `message`, `parent_id`, or `thread_id` and `message` for an edit; vote `direction`; report
+//! `reason`; display name `display_name`. Every form carries `return_to`, a same-site path.
 //! Other fields are ignored (a form may carry buttons and hidden helpers).
 
 use serde_json::{json, Map, Value};
@@ -18,6 +19,8 @@ pub enum FormRoute {
     Tags,
     Threads,
     Vote,
+    Report,
+    DisplayName,
 }
 
 /// A parsed form: its fields in order, as typed.
@@ -74,15 +77,22 @@ impl Form {
                 if let Some(kind) = self.get("thread_type").filter(|k| !k.is_empty()) {
                     thread.insert("thread_type".into(), Value::String(kind.to_owned()));
                 }
-                if let Some(parent) = self.get("parent_id").filter(|p| !p.is_empty()) {
-                    let parent: i64 =
-                        parent.trim().parse().map_err(|_| ApiError::invalid("parent_id", "must be a thread id"))?;
-                    thread.insert("parent_id".into(), json!(parent));
+                for name in ["parent_id", "thread_id"] {
+                    if let Some(id) = self.get(name).filter(|p| !p.is_empty()) {
+                        let id: i64 = id.trim().parse().map_err(|_| ApiError::invalid(name, "must be a thread id"))?;
+                        thread.insert(name.into(), json!(id));
+                    }
                 }
                 body.insert("threads".into(), Value::Array(vec![Value::Object(thread)]));
             }
             FormRoute::Vote => {
                 body.insert("direction".into(), text("direction"));
+            }
+            FormRoute::Report => {
+                body.insert("reason".into(), text("reason"));
+            }
+            FormRoute::DisplayName => {
+                body.insert("display_name".into(), text("display_name"));
             }
         }
         Ok(Value::Object(body))
@@ -107,12 +117,18 @@ fn line_list(raw: Option<&str>) -> Value {
 }
 
 /// Where a successful form sends the browser: back to its page, marked as pending publication,
-/// at the new thread when there is one; a new proposal to its own page (rendered on demand
-/// until published).
+/// at the new (or edited) thread when there is one; a new proposal to its own page (rendered
+/// on demand until published). A report, which publishes nothing, to its thanks; a display
+/// name back to the visitor's page.
 pub fn success_location(route: FormRoute, return_to: &str, answer: &Value) -> String {
-    let anchor = answer["threads"][0]["thread_id"].as_i64().map(|id| format!("#thread-{id}")).unwrap_or_default();
+    let thread = answer["threads"][0]["thread_id"].as_i64().or_else(|| answer["thread_id"].as_i64());
+    let anchor = thread.map(|id| format!("#thread-{id}")).unwrap_or_default();
     let target = match (route, answer["project_id"].as_i64()) {
         (FormRoute::Propose, Some(id)) => format!("/projects/{id}/"),
+        (FormRoute::Report, Some(project_id)) => {
+            return format!("/projects/{project_id}/threads/{}/report?sent=1", thread.unwrap_or(0));
+        }
+        (FormRoute::DisplayName, _) => return format!("{return_to}?saved=1"),
         _ => return_to.to_owned(),
     };
     format!("{target}?published=pending{anchor}")
@@ -142,6 +158,17 @@ mod tests {
             json!({"threads": [{"message": "yes", "thread_type": "COMMENT", "parent_id": 7}]})
         );
         assert_eq!(Form::parse(b"parent_id=x&message=m").to_json(FormRoute::Threads).unwrap_err().status(), 422);
+    }
+
+    #[test]
+    fn an_edit_form_carries_its_thread() {
+        let form = Form::parse(b"thread_id=7&message=better&return_to=%2Fprojects%2F3%2F");
+        assert_eq!(
+            form.to_json(FormRoute::Threads).expect("json"),
+            json!({"threads": [{"message": "better", "thread_id": 7}]})
+        );
+        let report = Form::parse(b"reason=spam").to_json(FormRoute::Report).expect("json");
+        assert_eq!(report, json!({"reason": "spam"}));
     }
 
     #[test]
@@ -175,5 +202,10 @@ mod tests {
             success_location(FormRoute::Tags, "/projects/3/", &json!({"project_id": 3, "tags": []})),
             "/projects/3/?published=pending"
         );
+        assert_eq!(
+            success_location(FormRoute::Report, "/projects/3/", &json!({"project_id": 3, "thread_id": 9})),
+            "/projects/3/threads/9/report?sent=1"
+        );
+        assert_eq!(success_location(FormRoute::DisplayName, "/me", &json!({})), "/me?saved=1");
     }
 }

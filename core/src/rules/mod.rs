@@ -1,7 +1,11 @@
 //! The rules that need no I/O: what a valid write is (`input`), how an HTML form maps onto the
-//! API's JSON (`forms`), what a vote does (`votes`), and how a voter's id is signed (`voter`).
+//! API's JSON (`forms`), what a vote does (`votes`), how a visitor's id is signed and becomes
+//! an author (`identity`), who moderates (`moderators`), and what moderation, reports and display
+//! names take (`moderation_input`).
 
 pub mod forms;
+pub mod identity;
 pub mod input;
-pub mod voter;
+pub mod moderation_input;
+pub mod moderators;
 pub mod votes;

@@ -227,6 +227,10 @@ pub struct TestPlatform {
     pub logs: RefCell<Vec<(Level, Value)>>,
 }
 
+/// The test platform's moderator, and their token.
+pub const MODERATOR: &str = "mia";
+pub const MODERATOR_TOKEN: &str = "test-moderator-token-0123";
+
 /// 2026-01-01T00:00:00Z, where the test clock starts.
 pub const EPOCH_MS: u64 = 1_767_225_600_000;
 
@@ -237,6 +241,7 @@ impl Default for TestPlatform {
             |name| match name {
                 "VOTER_SECRET" => Some("test voter secret".into()),
                 "ADMIN_TOKEN" => Some("test-admin-token".into()),
+                "MODERATOR_TOKENS" => Some(format!("{MODERATOR}:{MODERATOR_TOKEN}")),
                 _ => None,
             },
         );

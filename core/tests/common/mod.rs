@@ -4,10 +4,15 @@
 #![allow(dead_code)]
 
 use crowdfund_core::http::{Method, Request, Response};
+use crowdfund_core::platform::Platform;
 use crowdfund_core::publish::{self, Delivery};
 use crowdfund_core::routes;
+use crowdfund_core::rules::identity;
 use crowdfund_core::testing::{run, TestPlatform};
 use serde_json::{json, Value};
+
+/// An author key for use cases called directly (what `identity::author_of` makes).
+pub const AUTHOR: &str = "0123456789abcdef0123456789abcdef";
 
 /// The origin the test platform's site answers at.
 pub const SITE: &str = "http://127.0.0.1:8787";
@@ -32,9 +37,24 @@ pub fn post(p: &TestPlatform, path: &str, body: Value) -> Response {
     send(p, &json_request(Method::Post, path, &body))
 }
 
-/// Proposes a project through the API and returns its id.
+/// The visitor id of [`proposer_token`].
+const PROPOSER: &str = "proposer0001";
+
+/// The bearer token of the visitor [`propose`] proposes as.
+pub fn proposer_token(p: &TestPlatform) -> String {
+    identity::sign(&p.config().voter_secret, PROPOSER)
+}
+
+/// The author key of that visitor (what the use cases take as `author`).
+pub fn proposer(p: &TestPlatform) -> String {
+    identity::author_of(&p.config().voter_secret, PROPOSER)
+}
+
+/// Proposes a project through the API, as [`proposer`], and returns its id.
 pub fn propose(p: &TestPlatform, body: Value) -> i64 {
-    let answer = post(p, "/api/v1/projects", body);
+    let req = json_request(Method::Post, "/api/v1/projects", &body)
+        .with_header("authorization", &format!("Bearer {}", proposer_token(p)));
+    let answer = send(p, &req);
     assert_eq!(answer.status, 201, "{}", answer.text());
     answer.json()["project_id"].as_i64().expect("project_id")
 }

@@ -16,7 +16,7 @@ use super::view::{
 };
 use super::{Page, SiteConfig};
 use crate::markdown::{render_markdown, SafeHtml};
-use crate::model::{Project, Thread, ThreadType};
+use crate::model::{pseudonym, Project, Thread, ThreadType};
 use crate::paths::{url_of, PageKey};
 use crate::Result;
 
@@ -41,6 +41,17 @@ struct ProjectView<'a> {
     tagline: &'a str,
     tags: Vec<TagLink<'a>>,
     created: When<'a>,
+    /// Who proposed it (display name or pseudonym), when known.
+    by: Option<String>,
+}
+
+/// The name pages show for an author: their display name, else their pseudonym.
+fn byline(author: Option<&str>, author_name: Option<&str>) -> Option<String> {
+    match (author_name, author) {
+        (Some(name), _) => Some(name.to_owned()),
+        (None, Some(author)) => Some(pseudonym(author)),
+        (None, None) => None,
+    }
 }
 
 /// One of Problems, Solutions, Comments.
@@ -56,7 +67,7 @@ struct Section<'a> {
 /// The discussion tree, flattened into the tags the template prints: an item opens `<li>`,
 /// `Open`/`Close` wrap its replies in `<ol>`, `End` closes the `<li>`.
 enum Node<'a> {
-    Item(ThreadView<'a>),
+    Item(Box<ThreadView<'a>>),
     Open,
     Close,
     End,
@@ -73,6 +84,12 @@ pub(super) struct ThreadView<'a> {
     pub created: When<'a>,
     /// Set when the reply is shown outside its parent's list (past [`MAX_DEPTH`]).
     pub reply_to: Option<i64>,
+    /// The author's public id: app.js offers Edit on the visitor's own threads by it.
+    pub author: Option<&'a str>,
+    /// The author's display name or pseudonym.
+    pub by: Option<String>,
+    /// When the message was last edited.
+    pub edited: Option<When<'a>>,
 }
 
 impl<'a> ThreadView<'a> {
@@ -91,6 +108,9 @@ impl<'a> ThreadView<'a> {
             down_vote: t.down_vote,
             created: When::new(&t.created_at),
             reply_to,
+            author: t.author.as_deref(),
+            by: byline(t.author.as_deref(), t.author_name.as_deref()),
+            edited: t.edited_at.as_deref().map(When::new),
         }
     }
 }
@@ -135,7 +155,7 @@ impl<'a> Forest<'a> {
     /// Emits a thread and its replies. Recursion is bounded by [`MAX_DEPTH`]; below that the
     /// subtree is walked with an explicit stack, so no input can exhaust the call stack.
     fn emit(&self, t: &'a Thread, depth: usize, out: &mut Vec<Node<'a>>) {
-        out.push(Node::Item(ThreadView::new(t, None)));
+        out.push(Node::Item(Box::new(ThreadView::new(t, None))));
         let children = self.children(t);
         if !children.is_empty() && depth < MAX_DEPTH {
             out.push(Node::Open);
@@ -148,7 +168,7 @@ impl<'a> Forest<'a> {
         if depth >= MAX_DEPTH {
             let mut stack: Vec<&Thread> = children.iter().rev().copied().collect();
             while let Some(t) = stack.pop() {
-                out.push(Node::Item(ThreadView::new(t, t.parent_id)));
+                out.push(Node::Item(Box::new(ThreadView::new(t, t.parent_id))));
                 out.push(Node::End);
                 stack.extend(self.children(t).iter().rev());
             }
@@ -200,6 +220,7 @@ pub(super) fn render(site: &SiteConfig, project: &Project) -> Result<Vec<Page>> 
             tagline: &project.tagline,
             tags: project.tags.iter().map(|t| TagLink::new(t)).collect(),
             created: When::new(&project.created_at),
+            by: byline(project.author.as_deref(), project.author_name.as_deref()),
         },
         sections: [ThreadType::Problem, ThreadType::Solution, ThreadType::Comment]
             .into_iter()
@@ -216,6 +237,19 @@ pub(super) fn render(site: &SiteConfig, project: &Project) -> Result<Vec<Page>> 
         write_project_json(out, &project);
         Ok(())
     })
+}
+
+/// Writes `,\n{indent}"name": "value"` when the value is there (serde's
+/// `skip_serializing_if = "Option::is_none"`).
+fn optional(out: &mut Vec<u8>, indent: &str, name: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        out.extend_from_slice(b",\n");
+        out.extend_from_slice(indent.as_bytes());
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\": ");
+        push_json_str(out, value);
+    }
 }
 
 /// Writes the project as `serde_json::to_vec_pretty(project)` does, byte for byte (a test
@@ -246,6 +280,8 @@ fn write_project_json(out: &mut Vec<u8>, p: &Project) {
     }
     field(out, ",\n  ", "created_at");
     push_json_str(out, &p.created_at);
+    optional(out, "  ", "author", p.author.as_deref());
+    optional(out, "  ", "author_name", p.author_name.as_deref());
     field(out, ",\n  ", "threads");
     if p.threads.is_empty() {
         out.extend_from_slice(b"[]");
@@ -271,6 +307,25 @@ fn write_project_json(out: &mut Vec<u8>, p: &Project) {
             push_json_i64(out, t.down_vote);
             field(out, ",\n      ", "created_at");
             push_json_str(out, &t.created_at);
+            optional(out, "      ", "author", t.author.as_deref());
+            optional(out, "      ", "author_name", t.author_name.as_deref());
+            optional(out, "      ", "edited_at", t.edited_at.as_deref());
+            if !t.revisions.is_empty() {
+                field(out, ",\n      ", "revisions");
+                for (j, r) in t.revisions.iter().enumerate() {
+                    out.extend_from_slice(if j == 0 { b"[\n        " } else { b",\n        " });
+                    field(out, "{\n          ", "revision_id");
+                    push_json_i64(out, r.revision_id);
+                    field(out, ",\n          ", "message");
+                    push_json_str(out, &r.message);
+                    field(out, ",\n          ", "written_at");
+                    push_json_str(out, &r.written_at);
+                    field(out, ",\n          ", "replaced_at");
+                    push_json_str(out, &r.replaced_at);
+                    out.extend_from_slice(b"\n        }");
+                }
+                out.extend_from_slice(b"\n      ]");
+            }
             out.extend_from_slice(b"\n    }");
         }
         out.extend_from_slice(b"\n  ]");
@@ -292,6 +347,7 @@ mod tests {
             up_vote: 0,
             down_vote: 0,
             created_at: "2024-01-01T00:00:00Z".into(),
+            ..Default::default()
         }
     }
 
@@ -318,6 +374,23 @@ mod tests {
         threads[2].up_vote = -7;
         threads[2].down_vote = i64::MAX;
         threads[1].thread_id = i64::MIN;
+        threads[1].author = Some("ab12cd".into());
+        threads[1].author_name = Some(nasty.clone());
+        threads[1].edited_at = Some("2024-02-01T00:00:00Z".into());
+        threads[1].revisions = vec![
+            crate::model::Revision {
+                revision_id: 1,
+                message: nasty.clone(),
+                written_at: "w".into(),
+                replaced_at: "r".into(),
+            },
+            crate::model::Revision {
+                revision_id: 2,
+                message: "b".into(),
+                written_at: "w2".into(),
+                replaced_at: "r2".into(),
+            },
+        ];
         let full = Project {
             project_id: 42,
             project_name: nasty.clone(),
@@ -325,10 +398,12 @@ mod tests {
             tags: vec!["a".into(), nasty.clone()],
             created_at: "2024-01-01T00:00:00Z".into(),
             threads,
+            ..Default::default()
         };
+        let authored = Project { author: Some("f00d".into()), author_name: Some(nasty.clone()), ..full.clone() };
         let empty = Project { tags: vec![], threads: vec![], project_id: -1, ..full.clone() };
         let one = Project { tags: vec!["x".into()], threads: full.threads[..1].to_vec(), ..full.clone() };
-        for project in [full, empty, one] {
+        for project in [full, authored, empty, one] {
             let mut ours = Vec::new();
             write_project_json(&mut ours, &project);
             assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string_pretty(&project).unwrap());

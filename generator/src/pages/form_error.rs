@@ -17,6 +17,14 @@ pub enum FormKind {
     Thread {
         parent_id: Option<i64>,
     },
+    /// An edit of the author's own thread.
+    Edit {
+        thread_id: i64,
+    },
+    /// A report of a thread to the moderators.
+    Report,
+    /// A visitor's display name.
+    DisplayName,
     Vote,
 }
 
@@ -78,6 +86,8 @@ fn control(kind: &FormKind, field: &str) -> Option<(&'static str, &'static str)>
         (FormKind::Tags, "remove") => Some(("Tags to remove", "tags-remove")),
         (FormKind::Thread { parent_id: Some(_) }, "threads" | "message") => Some(("Your reply", "reply-message")),
         (FormKind::Thread { parent_id: None }, "threads" | "message") => Some(("Message", "new-thread-message")),
+        (FormKind::Report, "reason") => Some(("What is wrong with it?", "report-reason")),
+        (FormKind::DisplayName, "display_name") => Some(("Display name", "display-name")),
         _ => None,
     }
 }
@@ -89,6 +99,9 @@ pub fn render(site: &SiteConfig, form: &FormError) -> Result<Page> {
         FormKind::Tags => "Edit tags",
         FormKind::Thread { parent_id: Some(_) } => "Reply",
         FormKind::Thread { parent_id: None } => "Add to the discussion",
+        FormKind::Edit { .. } => "Edit your message",
+        FormKind::Report => "Report to the moderators",
+        FormKind::DisplayName => "Your display name",
         FormKind::Vote => "Vote",
     };
     let found = form.field.as_deref().and_then(|f| control(&form.kind, f));

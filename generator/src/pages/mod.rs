@@ -14,10 +14,11 @@ mod feed;
 pub mod form_error;
 mod listing;
 mod misc;
-pub mod reply;
 mod sitemap;
 mod tag;
+pub mod thread_page;
 mod view;
+pub mod visitor;
 
 /// Site-wide settings every page may use; read once from the environment by the caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,7 +16,7 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Mutex, PoisonError};
 
 use anyhow::{bail, Context, Result};
-use generator::model::{Project, ProjectSummary};
+use generator::model::Project;
 use generator::paths::{object_keys_of, PageKey};
 use generator::site::SiteIndex;
 use generator::{render, Page, PageData, SiteConfig};
@@ -122,9 +122,17 @@ pub fn write_site(
         let mut batch = Vec::with_capacity(BATCH);
         let mut emit = |project: Project| {
             let again = index.project(project.project_id).is_some();
-            index.upsert_summary(ProjectSummary::from(&project));
+            index.upsert_summary(&project);
+            let id = project.project_id;
+            let Some(project) = project.visible() else {
+                // A hidden project has no page; a hidden replacement takes a copy's page away.
+                if again {
+                    replacements.insert(id, None);
+                }
+                return;
+            };
             if again {
-                replacements.insert(project.project_id, project);
+                replacements.insert(id, Some(project));
                 return;
             }
             batch.push(project);
@@ -155,9 +163,15 @@ pub fn write_site(
         results.into_iter().collect::<Result<()>>()
     })?;
     let mut dirs = Dirs::new();
-    let rewritten = replacements.len();
-    for project in replacements.into_values() {
-        writer.write(&mut dirs, render(site, &PageData::Detail { project })?)?;
+    let mut rewritten = 0;
+    for (id, project) in replacements {
+        match project {
+            Some(project) => {
+                writer.write(&mut dirs, render(site, &PageData::Detail { project })?)?;
+                rewritten += 1;
+            }
+            None => writer.remove(&object_keys_of(&PageKey::Detail { project_id: id }))?,
+        }
     }
     if writer.progress {
         eprintln!();
@@ -210,6 +224,21 @@ impl<'a> Writer<'a> {
             }
         }
         failed.map_or(Ok(()), Err)
+    }
+
+    /// Removes objects written before (a project's page when a later copy of it is hidden).
+    fn remove(&self, keys: &[String]) -> Result<()> {
+        for key in keys {
+            let path = self.out.join(key);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    self.files.fetch_sub(1, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("removing {}", path.display())),
+            }
+        }
+        Ok(())
     }
 
     /// Writes one page's objects.
@@ -329,7 +358,9 @@ mod tests {
                 up_vote: 1,
                 down_vote: 0,
                 created_at: "2026-01-02T03:04:05Z".into(),
+                ..Default::default()
             }],
+            ..Default::default()
         }
     }
 

@@ -1,14 +1,28 @@
-//! Voter identity: an id the Worker issues, signed with a secret (HMAC-SHA256), so a voter
-//! cannot forge another voter's id and one person's vote counts once per thread.
-//! The same signed value works as a cookie (`voter=`) and as a bearer token.
+//! The visitor identity every write carries: an id the Worker issues, signed with a secret
+//! (HMAC-SHA256), so no one can forge another visitor's id. It counts a visitor's vote once
+//! per thread, and it makes them the author of what they write: authorship is stored as a
+//! keyed digest of the id ([`author_of`]), which cannot be turned back into the token. The
+//! same signed value works as a cookie (`voter=`, its name from when it only identified
+//! voters) and as a bearer token.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The cookie that carries the signed voter id.
+/// The cookie that carries the signed visitor id (HttpOnly).
 pub const COOKIE: &str = "voter";
+/// The cookie that carries the visitor's author key, readable by app.js (not a secret).
+pub const AUTHOR_COOKIE: &str = "author";
+
+/// The author key of a visitor: a digest of their id keyed with the secret (32 hex digits).
+/// Public (pages carry it, so app.js can tell a visitor's own threads): it proves nothing
+/// without the token, and the token cannot be derived from it.
+pub fn author_of(secret: &[u8], visitor_id: &str) -> String {
+    let mut digest = hex(&mac(secret, &format!("author|{visitor_id}")));
+    digest.truncate(32);
+    digest
+}
 
 /// Signs a voter id: `id.signature` (hex).
 pub fn sign(secret: &[u8], id: &str) -> String {
@@ -33,7 +47,12 @@ pub fn token_from_headers<'a>(cookie: Option<&'a str>, authorization: Option<&'a
     if let Some(bearer) = authorization.and_then(|a| a.strip_prefix("Bearer ")) {
         return Some(bearer.trim());
     }
-    cookie?.split(';').find_map(|c| c.trim().strip_prefix("voter="))
+    cookie_value(cookie, COOKIE)
+}
+
+/// A cookie's value in a `Cookie` header.
+pub fn cookie_value<'a>(cookie: Option<&'a str>, name: &str) -> Option<&'a str> {
+    cookie?.split(';').find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
 fn mac(secret: &[u8], id: &str) -> Vec<u8> {
@@ -73,9 +92,21 @@ mod tests {
     }
 
     #[test]
+    fn authors_are_keyed_digests_of_the_id() {
+        let a = author_of(b"secret", "abc123");
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, author_of(b"secret", "abc123"), "stable");
+        assert_ne!(a, author_of(b"other", "abc123"), "keyed");
+        assert_ne!(a, author_of(b"secret", "abc124"));
+        assert!(!sign(b"secret", "abc123").contains(&a), "not the token's signature");
+    }
+
+    #[test]
     fn tokens_come_from_bearer_or_cookie() {
         assert_eq!(token_from_headers(Some("a=1; voter=x.y"), None), Some("x.y"));
         assert_eq!(token_from_headers(Some("voter=c.d"), Some("Bearer a.b")), Some("a.b"));
         assert_eq!(token_from_headers(None, None), None);
+        assert_eq!(token_from_headers(Some("voterx=1"), None), None);
+        assert_eq!(cookie_value(Some("voter=x.y; author=abc"), AUTHOR_COOKIE), Some("abc"));
     }
 }

@@ -179,8 +179,8 @@ pub async fn project(
 }
 
 /// A visitor reports a shown thread (once: a second report by the same visitor changes
-/// nothing and answers the first).
-pub async fn report(db: &impl Database, thread_id: i64, reporter: &str, reason: &str, now: &Now) -> ApiResult<Value> {
+/// nothing and answers the first, 200 instead of 201).
+pub async fn report(db: &impl Database, thread_id: i64, reporter: &str, reason: &str, now: &Now) -> ApiResult<Written> {
     let Some(project_id) = read_model::shown_thread(db, thread_id).await? else {
         return Err(ApiError::NotFound { what: format!("thread {thread_id}"), field: Some("thread_id".into()) });
     };
@@ -201,7 +201,14 @@ pub async fn report(db: &impl Database, thread_id: i64, reporter: &str, reason: 
         ])
         .await?;
     let id = nth(&results, 1, "report")?.first::<Id>()?.map(|r| r.report_id);
-    Ok(json!({ "report_id": id, "thread_id": thread_id, "project_id": project_id }))
+    let rows_written = sql::rows_written(&results);
+    Ok(Written {
+        status: if rows_written > 0 { 201 } else { 200 },
+        body: json!({ "report_id": id, "thread_id": thread_id, "project_id": project_id }),
+        message: None,
+        round_trips: 2,
+        rows_written,
+    })
 }
 
 /// The reports, newest first (at most 100), with the thread's project, state and message.

@@ -200,6 +200,7 @@ fn reports_reach_the_moderators_and_every_action_is_logged_without_a_token() {
     assert_eq!(first.status, 201, "{}", first.text());
     let again = write(&p, &reporter, Method::Post, &path, json!({"reason": "spam!"}));
     assert_eq!(again.json()["report_id"], first.json()["report_id"], "one report per visitor and thread");
+    assert_eq!(again.status, 200, "the repeat wrote nothing");
     assert_eq!(write(&p, &reporter, Method::Post, &path, json!({"reason": " "})).status, 422);
     assert_eq!(write(&p, &reporter, Method::Post, "/api/v1/threads/999/reports", json!({"reason": "x"})).status, 404);
     let reports = send(&p, &as_visitor(request(Method::Get, "/api/v1/moderation/reports"), MODERATOR_TOKEN));
@@ -246,7 +247,17 @@ fn forged_or_tampered_identities_are_refused() {
         assert_eq!((edit.status, edit.json()["error"]["code"].as_str()), (401, Some("unauthenticated")));
         let cookie = json_request(Method::Post, "/api/v1/projects", &json!({"project_name": "n", "tagline": "t"}))
             .with_header("cookie", &format!("voter={token}"));
-        assert_eq!(send(&p, &cookie).status, 401, "a bad cookie is refused, not replaced");
+        let refused = send(&p, &cookie);
+        assert_eq!(refused.status, 401, "a bad cookie is refused, not replaced");
+        let cleared: Vec<&str> = refused.headers.get_all("set-cookie").collect();
+        assert_eq!(cleared, ["voter=; Path=/; Max-Age=0", "author=; Path=/; Max-Age=0"], "and cleared");
+        // Pages render for a visitor without an identity (and clear it too), not an error.
+        for page in ["/me", &format!("/projects/{id}/threads/{problem}/edit")] {
+            let answer = send(&p, &request(Method::Get, page).with_header("cookie", &format!("voter={token}")));
+            assert!(answer.headers.get("content-type").unwrap_or("").starts_with("text/html"), "{page}");
+            assert_ne!(answer.status, 401, "{page}");
+            assert_eq!(answer.headers.get_all("set-cookie").count(), 2, "{page}");
+        }
     }
 }
 
@@ -305,4 +316,33 @@ fn the_visitors_page_lists_their_threads_and_takes_a_display_name() {
     let html = String::from_utf8(p.pages.body(&format!("projects/{id}/index.html")).expect("page")).expect("utf-8");
     assert!(html.contains("by Popee") && html.contains(&format!("by {pseudonym}")), "{html}");
     assert_eq!(send(&p, &request(Method::Get, "/api/v1/visitors/me")).status, 401);
+}
+
+#[test]
+fn an_anonymous_retry_with_the_same_idempotency_key_gets_the_identity_that_owns_the_project() {
+    let p = TestPlatform::default();
+    let proposal = json!({"project_name": "Retried", "tagline": "t", "tags": ["a", "b"]});
+    let attempt = |key: &str| {
+        let answer =
+            send(&p, &json_request(Method::Post, "/api/v1/projects", &proposal).with_header("idempotency-key", key));
+        assert_eq!(answer.status, 201, "{}", answer.text());
+        answer.json()
+    };
+    // The first answer is lost; the client retries with the key, still without an identity.
+    let (first, retry) = (attempt("retry-1"), attempt("retry-1"));
+    assert_eq!(first["project_id"], retry["project_id"], "one project");
+    assert_eq!(first["visitor_token"], retry["visitor_token"], "the retry is issued the same identity");
+    let token = retry["visitor_token"].as_str().expect("visitor_token");
+    let tags = format!("/api/v1/projects/{}/tags", retry["project_id"]);
+    let removal = write(&p, token, Method::Put, &tags, json!({"remove": ["a"]}));
+    assert_eq!(removal.status, 200, "the retried identity owns the project: {}", removal.text());
+    // Another key is another sender: a different identity, which does not own it.
+    let other = send(
+        &p,
+        &json_request(Method::Post, "/api/v1/projects", &json!({"project_name": "Other", "tagline": "t"}))
+            .with_header("idempotency-key", "retry-2"),
+    );
+    assert_ne!(other.json()["visitor_token"], first["visitor_token"]);
+    let stranger = other.json()["visitor_token"].as_str().expect("token").to_owned();
+    assert_eq!(write(&p, &stranger, Method::Put, &tags, json!({"remove": ["b"]})).status, 403);
 }

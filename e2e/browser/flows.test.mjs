@@ -1,14 +1,15 @@
 // The site's flows in a real browser (headless Chromium), each with JavaScript enabled (forms
 // sent as JSON by static/app.js) and disabled (plain HTML form posts the Worker answers with
 // a 303 back to the page, or an error page with the form filled in):
-// propose a project, vote, reply to a thread, and an invalid form.
+// propose a project, vote, reply to a thread, edit tags and one's own comment, and an invalid
+// form.
 //
 //   node --test e2e/browser/        (needs `make worker-bundle` and Debian's chromium)
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { Api, FRESHNESS_MS, check, eventually, launchBrowser, screenshot, unique } from "./helpers.mjs";
+import { Api, FRESHNESS_MS, becomeVisitor, check, eventually, launchBrowser, screenshot, unique } from "./helpers.mjs";
 import { startServer } from "./server.mjs";
 
 let server;
@@ -26,9 +27,13 @@ after(async () => {
   await server?.stop();
 });
 
-/** Runs `body(page)` in a fresh browser context (own cookies), closed whatever happens. */
-async function withPage(js, body, viewport = { width: 1280, height: 900 }) {
+/**
+ * Runs `body(page)` in a fresh browser context (own cookies; a visitor's identity when given),
+ * closed whatever happens.
+ */
+async function withPage(js, body, viewport = { width: 1280, height: 900 }, visitor = null) {
   const context = await browser.newContext({ javaScriptEnabled: js, viewport });
+  if (visitor) await becomeVisitor(context, server.url, visitor);
   const page = await context.newPage();
   page.setDefaultTimeout(FRESHNESS_MS);
   try {
@@ -113,7 +118,8 @@ for (const js of [true, false]) {
           assert.equal(await page.locator(`#thread-${thread} button.up`).getAttribute("aria-pressed"), "true");
           await screenshot(page, "vote-published-note-desktop", { fullPage: false });
         } else {
-          await page.waitForURL(/\?published=pending$/);
+          // Back where the visitor voted: the redirect keeps the thread's anchor.
+          await page.waitForURL(new RegExp(`\\?published=pending#thread-${thread}$`));
         }
         await untilShown(page, js, async () => check((await voteLabels(page, thread))[0] === "Up-vote (1)", "count not shown"), "the up-vote");
         await page.reload();
@@ -127,7 +133,7 @@ for (const js of [true, false]) {
           await eventually(async () => check((await voteLabels(page, thread)).join() === "Up-vote (0),Down-vote (1)", "no switch"));
           await page.getByRole("status").filter({ hasText: "Your vote is published." }).waitFor();
         } else {
-          await page.waitForURL(/\?published=pending$/);
+          await page.waitForURL(new RegExp(`\\?published=pending#thread-${thread}$`));
         }
         await untilShown(page, js, async () => check((await voteLabels(page, thread)).join() === "Up-vote (0),Down-vote (1)", "switch not shown"), "the switched vote");
         await page.reload();
@@ -187,7 +193,9 @@ for (const js of [true, false]) {
     });
 
     test("edit a project's tags", async () => {
-      const { id } = await api.project({ project_name: unique("Retag me"), tagline: "Tags change", tags: ["old", "keep"] });
+      // Removing tags is the proposer's: the browser is the visitor who proposed.
+      const proposer = await api.visitor();
+      const { id } = await api.as(proposer).project({ project_name: unique("Retag me"), tagline: "Tags change", tags: ["old", "keep"] });
       await withPage(js, async (page) => {
         await page.goto(`${server.url}/projects/${id}/`);
         await page.getByText("Edit tags").click();
@@ -201,6 +209,77 @@ for (const js of [true, false]) {
           check(tags.join() === want.join(), `tags ${tags}`);
         }, "the new tags");
         assert.equal(new URL(page.url()).pathname, `/projects/${id}/`);
+      }, undefined, proposer);
+    });
+
+    test("a stranger cannot remove a project's tags, and is told why", async () => {
+      const { id } = await api.project({ project_name: unique("Not yours"), tagline: "Tags stay", tags: ["stays"] });
+      await withPage(js, async (page) => {
+        await page.goto(`${server.url}/projects/${id}/`);
+        await page.getByText("Edit tags").click();
+        await page.getByLabel("Tags to remove").fill("stays");
+        await page.getByRole("button", { name: "Save tags" }).click();
+        const error = page.locator("#tags-remove-error");
+        await error.waitFor();
+        assert.match(await error.textContent(), /only the proposer/);
+        assert.equal(await page.getByLabel("Tags to remove").inputValue(), "stays", "what was typed is kept");
+        const json = await api.page(`/api/v1/projects/${id}.json`);
+        assert.deepEqual(json.json.tags, ["stays"]);
+      });
+    });
+
+    test("edit your own comment, and see no Edit on anyone else's", async () => {
+      const author = await api.visitor();
+      const { id } = await api.project({ project_name: unique("Edit mine"), tagline: "Typos happen", problems: ["Someone else's problem"] });
+      const [mine] = await api.as(author).threads(id, [{ thread_type: "COMMENT", message: "My *first* draft" }]);
+      const json = await api.published(`/api/v1/projects/${id}.json`, (j) => j.threads.length === 2);
+      const theirs = json.threads.find((t) => t.thread_id !== mine).thread_id;
+      await withPage(js, async (page) => {
+        if (js) {
+          await page.goto(`${server.url}/projects/${id}/`);
+          const edit = page.locator(`#thread-${mine} button.edit`);
+          await edit.waitFor();
+          assert.equal(await page.locator(`#thread-${theirs} button.edit`).count(), 0, "no Edit on someone else's thread");
+          assert.equal(await page.locator("button.edit").count(), 1);
+          await edit.click();
+          const field = page.getByLabel(`Your message #${mine}`);
+          assert.equal(await field.inputValue(), "My *first* draft", "the Markdown, not the HTML");
+          await field.fill("My **second** draft");
+          await page.getByRole("button", { name: "Save", exact: true }).click();
+          await page.waitForURL(new RegExp(`/projects/${id}/#thread-${mine}$`));
+        } else {
+          // Without script, the visitor's page lists what they wrote with its edit link.
+          await page.goto(`${server.url}/me`);
+          await page.getByRole("link", { name: `Edit #${mine}` }).click();
+          assert.match(page.url(), new RegExp(`/projects/${id}/threads/${mine}/edit$`));
+          const field = page.getByLabel(`Your message #${mine}`);
+          assert.equal(await field.inputValue(), "My *first* draft");
+          await field.fill("My **second** draft");
+          await page.getByRole("button", { name: "Save", exact: true }).click();
+          await page.waitForURL(/\?published=pending#thread-\d+$/);
+        }
+        const thread = page.locator(`#thread-${mine}`);
+        await untilShown(page, js, async () => check((await thread.locator(".message strong").count()) === 1, "edit not shown"), "the edit");
+        assert.equal(await thread.locator(".message strong").textContent(), "second");
+        assert.equal(await thread.locator(".edited").count(), 1, "marked edited");
+        await screenshot(page, `edited-${js ? "js" : "nojs"}`);
+      }, undefined, author);
+      const published = await api.published(`/api/v1/projects/${id}.json`, (j) => j.threads.some((t) => t.edited_at));
+      const edited = published.threads.find((t) => t.thread_id === mine);
+      assert.equal(edited.revisions[0].message, "My *first* draft", "the old text is kept");
+    });
+
+    test("a visitor who owns nothing sees no edit controls", async () => {
+      const { id } = await api.project({ project_name: unique("Look only"), tagline: "Read", problems: ["A problem"] });
+      await withPage(js, async (page) => {
+        await page.goto(`${server.url}/projects/${id}/`);
+        await page.locator("article.thread").first().waitFor();
+        assert.equal(await page.locator("button.edit, a[href$='/edit']").count(), 0);
+        const thread = (await api.page(`/api/v1/projects/${id}.json`)).json.threads[0].thread_id;
+        const response = await page.goto(`${server.url}/projects/${id}/threads/${thread}/edit`);
+        assert.equal(response.status(), 403);
+        assert.match(await page.getByRole("status").first().textContent(), /Only the author/);
+        assert.equal(await page.locator("textarea").count(), 0);
       });
     });
 
@@ -274,13 +353,13 @@ describe("with JavaScript, after a no-script redirect", () => {
         form.append(direction);
         form.submit();
       });
-      await page.waitForURL(/\?published=pending$/, { waitUntil: "commit" });
+      await page.waitForURL(new RegExp(`\\?published=pending#thread-${thread}$`), { waitUntil: "commit" });
       // The page the redirect lands on is rendered from the data: the vote shows already.
       await eventually(async () => check((await voteLabels(page, thread))[0] === "Up-vote (1)", "vote not shown"));
       // The marker leaves the address at once, so a manual reload does not wait again.
       await eventually(async () => check(!page.url().includes("published="), page.url()));
       await page.getByRole("status").filter({ hasText: "Your change is published" }).waitFor();
-      assert.equal(page.url(), `${server.url}/projects/${id}/`);
+      assert.equal(page.url(), `${server.url}/projects/${id}/#thread-${thread}`);
     });
   });
 });

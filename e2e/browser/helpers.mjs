@@ -96,10 +96,18 @@ export class Api {
     this.base = base;
   }
 
+  /** A client that writes as `visitor` (from `visitor()`): its bearer token on every write. */
+  as(visitor) {
+    const api = new Api(this.base);
+    api.token = visitor.token;
+    return api;
+  }
+
   async send(method, pathname, body, headers = {}) {
+    const auth = this.token ? { authorization: `Bearer ${this.token}` } : {};
     const response = await fetch(this.base + pathname, {
       method,
-      headers: { "content-type": "application/json", accept: "application/json", ...headers },
+      headers: { "content-type": "application/json", accept: "application/json", ...auth, ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -110,6 +118,13 @@ export class Api {
       /* not JSON */
     }
     return { status: response.status, json, text, headers: response.headers };
+  }
+
+  /** A new visitor identity: its token and author key. */
+  async visitor() {
+    const answer = await this.send("POST", "/api/v1/visitors");
+    check(answer.status === 201, `visitors: ${answer.status} ${answer.text}`);
+    return { token: answer.json.visitor_token, author: answer.json.author };
   }
 
   /** Proposes a project; resolves to its id. */
@@ -163,6 +178,14 @@ export class Api {
     const json = await this.published(`/api/v1/projects/${id}.json`, (j) => j.threads.length === expected);
     return { id, json };
   }
+}
+
+/** Gives a browser context a visitor's identity: the cookies the Worker would have set. */
+export async function becomeVisitor(context, url, visitor) {
+  await context.addCookies([
+    { name: "voter", value: visitor.token, url, httpOnly: true, sameSite: "Lax" },
+    { name: "author", value: visitor.author, url, sameSite: "Lax" },
+  ]);
 }
 
 /** The seed projects of `make dev` (data/seed.json). */

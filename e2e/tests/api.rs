@@ -53,7 +53,9 @@ async fn proposals_become_the_listing_and_detail_pages() -> anyhow::Result<()> {
     let first = client.post("/projects/propose", &spec).await?;
     assert_eq!(first.status, 201, "{}", first.text());
     let first_id = first.json()["project_id"].as_i64().expect("project_id");
-    assert_eq!(first.json(), json!({ "project_id": first_id }));
+    let token =
+        first.json()["visitor_token"].as_str().map(str::to_owned).expect("a new proposer is issued an identity");
+    assert_eq!(first.json(), json!({ "project_id": first_id, "visitor_token": token }));
     assert!(first.header("content-type").unwrap_or_default().starts_with("application/json"));
     assert_eq!(first.header("cache-control").as_deref(), Some("no-store"));
     let (round_trips, rows) = d1(&first);
@@ -358,13 +360,21 @@ async fn idempotent_proposals_are_created_once() -> anyhow::Result<()> {
     assert!(d1(&first).1 > 0);
     for path in ["/api/v1/projects", "/projects/propose", "/api/v1/projects"] {
         let retry = propose("key-1", &body, path).await?;
-        assert_eq!((retry.status, retry.json()), (first.status, first.json()), "{path}");
+        // The same answer; the client now sends the identity it was issued, so none is issued again.
+        assert_eq!(
+            (retry.status, retry.json()),
+            (first.status, json!({"project_id": first.json()["project_id"]})),
+            "{path}"
+        );
         assert_eq!(d1(&retry), (1, 0), "a replay is one read and writes nothing");
     }
     // The key alone decides (as documented): another body under the same key gets the first answer.
     let other_body = json!({"project_name": "Not Created", "tagline": "same key, other body"});
     let reused = propose("key-1", &other_body, "/api/v1/projects").await?;
-    assert_eq!((reused.status, reused.json()), (first.status, first.json()));
+    assert_eq!(
+        (reused.status, reused.json()["project_id"].clone()),
+        (first.status, first.json()["project_id"].clone())
+    );
     assert_eq!(project_count(&client).await?, 1);
     let id = first.json()["project_id"].as_i64().expect("id");
     assert_eq!(all_threads(&client, id).await?.len(), 1, "the retries added no threads");

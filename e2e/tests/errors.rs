@@ -132,12 +132,14 @@ fn forge(token: &str) -> String {
 async fn request_errors_have_the_error_body_and_write_nothing() -> anyhow::Result<()> {
     let server = Server::start()?;
     let client = server.client();
-    let id = client
+    // The proposer and the voter are other clients: this one must stay without an identity
+    // (a proposal is issued one), and owns nothing.
+    let id = server
+        .client()
         .propose(&json!({"project_name": "Clean Water", "tagline": "wells for villages", "tags": ["water"],
             "problems": ["dirty wells"], "solutions": ["filters"]}))
         .await?;
     let thread = client.first_thread(id).await?;
-    // The voter token comes from another client: this one must stay without a voter cookie.
     let voter = server.client().become_voter().await?;
     let before = state(&client, id).await?;
 
@@ -161,8 +163,7 @@ async fn request_errors_have_the_error_body_and_write_nothing() -> anyhow::Resul
             .header("authorization", &format!("Bearer {voter}")),
         Case::bare("bad JSON tags", Method::PUT, "/projects/tags", 400, "malformed")
             .raw(Some("application/json"), b"{'project_id': 1}"),
-        // 401: a forged or tampered identity; who-am-I without one; the export without the admin token.
-        Case::bare("who am I without an identity", Method::GET, "/api/v1/visitors/me", 401, "unauthenticated"),
+        // 401: a forged or tampered identity; the export without the admin token.
         Case::json("forged voter", Method::POST, &vote, json!({"direction": "up"}), 401, "unauthenticated")
             .header("authorization", &format!("Bearer {}", forge(&voter))),
         Case::json("voter of another id", Method::POST, &vote, json!({"direction": "up"}), 401, "unauthenticated")
@@ -322,6 +323,9 @@ async fn request_errors_have_the_error_body_and_write_nothing() -> anyhow::Resul
 
     // Nothing was half-written, and the Worker still serves.
     assert_eq!(state(&client, id).await?, before, "refused requests changed nothing");
+    // Who-am-I without an identity (a client that never wrote): 401.
+    let nobody = Case::bare("who am I without an identity", Method::GET, "/api/v1/visitors/me", 401, "unauthenticated");
+    nobody.check(&server.client()).await?;
     let health = client.get("/api/v1/health").await?;
     assert_eq!(health.status, 200);
     let fine = client.post("/api/v1/projects", &valid).await?;

@@ -29,6 +29,11 @@ async fn forms_work_without_javascript() -> anyhow::Result<()> {
     ];
     let answer = http.post(url("/api/v1/projects")).header("origin", &server.url).form(&form).send().await?;
     assert_eq!(answer.status(), 303);
+    let cookies: Vec<&str> = answer.headers().get_all("set-cookie").iter().filter_map(|c| c.to_str().ok()).collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("voter=") && c.contains("HttpOnly")),
+        "the proposer is issued an identity: {cookies:?}"
+    );
     let location = answer.headers()["location"].to_str()?.to_owned();
     assert!(location.starts_with("/projects/") && location.ends_with("/?published=pending"), "{location}");
     let id: i64 = location.trim_start_matches("/projects/").split('/').next().unwrap_or("").parse()?;
@@ -52,7 +57,8 @@ async fn forms_work_without_javascript() -> anyhow::Result<()> {
     // Vote from a new visitor: a voter cookie is issued and the vote counts.
     let thread = page["threads"][0]["thread_id"].as_i64().expect("thread");
     let vote = [("direction", "up"), ("return_to", &format!("/projects/{id}/") as &str)];
-    let answer = http
+    let visitor = browser()?;
+    let answer = visitor
         .post(url(&format!("/api/v1/threads/{thread}/vote")))
         .header("origin", &server.url)
         .form(&vote)
@@ -60,7 +66,7 @@ async fn forms_work_without_javascript() -> anyhow::Result<()> {
         .await?;
     assert_eq!(answer.status(), 303);
     assert!(answer.headers().get("set-cookie").is_some_and(|c| c.to_str().unwrap_or("").starts_with("voter=")));
-    let again = http
+    let again = visitor
         .post(url(&format!("/api/v1/threads/{thread}/vote")))
         .header("origin", &server.url)
         .form(&vote)

@@ -6,12 +6,15 @@
 //! status whose body validates against the documented schema, documented errors too, and the
 //! unknown-fields policy holds for every request body.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crowdfund_core::error::ERROR_CODES;
 use crowdfund_core::routes::table::ROUTES;
 use crowdfund_core::rules::input::{self, ProposeRequest, TagsRequest, ThreadInput, ThreadsRequest, VoteRequest};
-use crowdfund_core::{export, import};
+use crowdfund_core::rules::moderation_input::{
+    self, DisplayNameRequest, ModerateProjectRequest, ModerateThreadRequest, ReportRequest,
+};
+use crowdfund_core::{export, import, visitors};
 use crowdfund_e2e::{dev_var, repo_root, Answer, Client, Server};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -21,7 +24,10 @@ use serde_json::{json, Value};
 const PAGES: &[&str] =
     &["/projects", "/api/v1/projects.json", "/projects/{project_id}", "/api/v1/projects/{project_id}.json"];
 
-/// Every operation, in the order the server test calls them (proposals first).
+/// Every operation, in the order the server test calls them (proposals first). One client
+/// (one cookie jar) makes every call, so the visitor the first proposal issues is the author
+/// of what the examples edit, until `newVoter` gives the client another identity. A name
+/// twice is called twice (see the body overrides).
 const OPERATIONS: &[&str] = &[
     "proposeProjectSpec",
     "proposeProject",
@@ -35,8 +41,24 @@ const OPERATIONS: &[&str] = &[
     "updateTagsPost",
     "getProjectThreads",
     "updateThreads",
+    "getThreadRevisions",
     "replyForm",
+    "editForm",
+    "reportForm",
+    "reportThread",
+    "getVisitor",
+    "setDisplayName",
+    "setDisplayNamePost",
+    "visitorPage",
+    "moderateThread",
+    "moderateThread",
+    "moderateThread",
+    "moderateProject",
+    "moderateProject",
+    "listReports",
+    "moderationLog",
     "newVoter",
+    "newVisitor",
     "vote",
     "health",
     "export",
@@ -330,6 +352,12 @@ fn the_description_matches_the_code() {
     assert_eq!(schema("TagsResponse")["properties"]["tags"]["maxItems"], c(input::MAX_TAGS));
     assert_eq!(schema("ThreadsRequest")["properties"]["threads"]["maxItems"], c(input::MAX_THREADS_PER_WRITE));
     assert_eq!(schema("ThreadsPage")["properties"]["threads"]["maxItems"], json!(input::MAX_THREADS_LIMIT));
+    assert_eq!(schema("Reason")["maxLength"], c(moderation_input::MAX_REASON_CHARS));
+    let display_name = moderation_input::MAX_DISPLAY_NAME_CHARS;
+    assert_eq!(schema("DisplayNameRequest")["properties"]["display_name"]["maxLength"], c(display_name));
+    assert_eq!(schema("ImportAuthorName")["maxLength"], c(display_name));
+    assert_eq!(schema("Visitor")["properties"]["threads"]["maxItems"], visitors::OWN_THREADS_SHOWN);
+    assert_eq!(schema("ImportThread")["properties"]["up_vote"]["maximum"], import::MAX_IMPORT_ID);
     let (_, _, threads_op) = operation(&doc, "getProjectThreads");
     let limit =
         threads_op["parameters"].as_array().and_then(|ps| ps.iter().find(|p| p["name"] == "limit")).expect("limit");
@@ -351,14 +379,21 @@ fn the_description_matches_the_code() {
     let example = |id: &str| request_body(&doc, operation(&doc, id).2).expect("a body").2.clone();
     let threads_example = example("updateThreads");
     let import_example = example("importProjects");
+    let import_thread = &import_example["projects"][0]["threads"][0];
     let structs = [
         ("ProposeRequest", struct_rules::<ProposeRequest>(&example("proposeProject"))),
         ("TagsRequest", struct_rules::<TagsRequest>(&example("updateTags"))),
         ("ThreadInput", struct_rules::<ThreadInput>(&threads_example["threads"][0])),
         ("ThreadsRequest", struct_rules::<ThreadsRequest>(&threads_example)),
         ("VoteRequest", struct_rules::<VoteRequest>(&example("vote"))),
+        ("ReportRequest", struct_rules::<ReportRequest>(&example("reportThread"))),
+        ("DisplayNameRequest", struct_rules::<DisplayNameRequest>(&example("setDisplayName"))),
+        ("ModerateThreadRequest", struct_rules::<ModerateThreadRequest>(&example("moderateThread"))),
+        ("ModerateProjectRequest", struct_rules::<ModerateProjectRequest>(&example("moderateProject"))),
         ("ImportRequest", struct_rules::<import::ImportRequest>(&import_example)),
         ("ImportProject", struct_rules::<import::ImportProject>(&import_example["projects"][0])),
+        ("ImportThread", struct_rules::<import::ImportThread>(import_thread)),
+        ("ImportRevision", struct_rules::<import::ImportRevision>(&import_thread["revisions"][0])),
     ];
     for (name, (fields, required, denies)) in structs {
         assert!(denies, "{name} denies unknown fields in the Worker");
@@ -391,7 +426,8 @@ fn the_description_matches_the_code() {
             for status in ["400", "413", "422"] {
                 assert!(responses.contains_key(status), "{id} ({method} {path}) documents {status}");
             }
-            // The public writes (not the admin import) check the content type and report D1 figures.
+            // Every write but the admin import (visitors' and moderators') checks the content
+            // type and reports D1 figures.
             if !admin_only(op) {
                 assert!(responses.contains_key("415"), "{id} ({method} {path}) documents 415");
                 let success =
@@ -406,15 +442,28 @@ fn the_description_matches_the_code() {
             assert!(responses.contains_key("429"), "{id}: writes are rate-limited (limits.rs)");
         }
     }
+    // Security: a visitor's writes take an identity or issue one; their own view needs one.
     let security = |id: &str| operation(&doc, id).2["security"].clone();
-    assert_eq!(security("vote"), json!([{"voterCookie": []}, {"voterBearer": []}]));
+    let visitor = json!([{"voterCookie": []}, {"voterBearer": []}, {}]);
+    for id in OPERATIONS {
+        let (_, method, op) = operation(&doc, id);
+        let by_token = ["adminBearer", "moderatorBearer"].into_iter().any(|s| requires(op, s));
+        if method != "get" && request_body(&doc, op).is_some() && !by_token {
+            assert_eq!(security(id), visitor, "{id}: a visitor's write");
+        }
+    }
+    assert_eq!(security("getVisitor"), json!([{"voterCookie": []}, {"voterBearer": []}]));
     assert_eq!(security("export"), json!([{"adminBearer": []}]));
+    for id in ["moderateThread", "moderateProject", "listReports", "moderationLog"] {
+        assert_eq!(security(id), json!([{"moderatorBearer": []}]), "{id}");
+    }
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(
         (schemes["voterCookie"]["in"].as_str(), schemes["voterCookie"]["name"].as_str()),
         (Some("cookie"), Some("voter"))
     );
     assert_eq!(schemes["adminBearer"]["scheme"], "bearer");
+    assert_eq!(schemes["moderatorBearer"]["scheme"], "bearer");
     for id in ["proposeProject", "proposeProjectSpec"] {
         let params = operation(&doc, id).2["parameters"].as_array().cloned().unwrap_or_default();
         assert!(params.iter().any(|p| resolve(&doc, p)["name"] == "Idempotency-Key"), "{id}: Idempotency-Key");
@@ -435,6 +484,8 @@ fn the_description_matches_the_code() {
 struct Ids {
     project: i64,
     thread: i64,
+    /// A revision of `thread` (what a moderator's revert takes).
+    revision: i64,
     rebuild: String,
 }
 
@@ -448,9 +499,34 @@ impl Ids {
     }
 }
 
+/// Whether one of an operation's security requirements is this scheme.
+fn requires(op: &Value, scheme: &str) -> bool {
+    op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get(scheme).is_some()))
+}
+
 /// Whether an operation needs the admin token.
 fn admin_only(op: &Value) -> bool {
-    op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("adminBearer").is_some()))
+    requires(op, "adminBearer")
+}
+
+/// The bearer tokens of the test server: the admin's and a moderator's.
+struct Tokens {
+    admin: String,
+    moderator: String,
+}
+
+impl Tokens {
+    /// The bearer token an operation's security scheme asks for; `None` for a visitor's
+    /// operation (the client's cookie jar carries the visitor).
+    fn for_op(&self, op: &Value) -> Option<&str> {
+        if admin_only(op) {
+            Some(&self.admin)
+        } else if requires(op, "moderatorBearer") {
+            Some(&self.moderator)
+        } else {
+            None
+        }
+    }
 }
 
 /// Asserts an answer is a documented response of the operation and validates its body and
@@ -467,9 +543,31 @@ fn conforms(doc: &Value, id: &str, answer: &Answer) {
     } else if response["content"].get("text/html").is_some() {
         assert!(answer.header("content-type").unwrap_or_default().starts_with("text/html"), "{id} {status}");
     }
-    for name in response["headers"].as_object().into_iter().flat_map(|h| h.keys()) {
-        assert!(answer.header(name).is_some(), "{id} {status}: header {name} documented but missing");
+    for (name, header) in response["headers"].as_object().into_iter().flatten() {
+        // A header documented `required: false` is sent only sometimes (cookies of an identity
+        // issued on the spot).
+        if resolve(doc, header)["required"] != json!(false) {
+            assert!(answer.header(name).is_some(), "{id} {status}: header {name} documented but missing");
+        }
     }
+}
+
+/// An answer's `Set-Cookie` headers.
+fn cookies(answer: &Answer) -> Vec<String> {
+    answer.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+}
+
+/// Whether an answer issued a visitor identity: the HttpOnly `voter` cookie and the readable
+/// `author` cookie.
+fn issues_identity(answer: &Answer) -> bool {
+    let cookies = cookies(answer);
+    cookies.iter().any(|c| c.starts_with("voter=") && c.contains("HttpOnly"))
+        && cookies.iter().any(|c| c.starts_with("author=") && !c.contains("HttpOnly"))
+}
+
+/// An operation's documented request example.
+fn example_of(doc: &Value, id: &str) -> Value {
+    request_body(doc, operation(doc, id).2).map(|(_, _, example)| example.clone()).unwrap_or_default()
 }
 
 /// Sends an operation's request with its documented example body (or `body` when given).
@@ -500,22 +598,38 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
     let server = Server::start()?;
     let client = server.client();
     let admin = dev_var("ADMIN_TOKEN")?;
+    let moderators = dev_var("MODERATOR_TOKENS")?;
+    let moderator = moderators.strip_prefix("local:").expect("MODERATOR_TOKENS is local:<token>").to_owned();
+    let tokens = Tokens { admin: admin.clone(), moderator: moderator.clone() };
 
     // Every operation, with the documented examples where they fit a fresh server (the spec's
-    // proposal becomes project 1 with threads 1, 2 and 3).
-    let mut ids = Ids { project: 1, thread: 1, rebuild: String::new() };
+    // proposal becomes project 1 with threads 1, 2 and 3, written by the visitor that proposal
+    // issues to the client).
+    let mut ids = Ids { project: 1, thread: 1, revision: 0, rebuild: String::new() };
+    let mut proposer_token = String::new();
+    let mut calls: BTreeMap<&str, usize> = BTreeMap::new();
     for id in OPERATIONS {
+        let nth = {
+            let n = calls.entry(id).or_default();
+            *n += 1;
+            *n
+        };
         let (template, _, op) = operation(&doc, id);
         let url = ids.fill(template);
-        let body = match *id {
-            "proposeProject" => Some(json!({"project_name": "Second", "tagline": "the versioned path"})),
-            "updateTagsSpec" => Some(json!({"project_id": ids.project, "add": ["drums"], "remove": ["circus"]})),
-            "updateTagsPatch" => Some(json!({"add": ["wolf"]})),
+        let body = match (*id, nth) {
+            ("proposeProject", _) => Some(json!({"project_name": "Second", "tagline": "the versioned path"})),
+            ("updateTagsSpec", _) => Some(json!({"project_id": ids.project, "add": ["drums"], "remove": ["circus"]})),
+            ("updateTagsPatch", _) => Some(json!({"add": ["wolf"]})),
+            ("setDisplayNamePost", _) => Some(json!({"display_name": "Popee the Performer"})),
+            // The example hides; then restore, and revert to the revision the edit kept.
+            ("moderateThread" | "moderateProject", 2) => Some(json!({"action": "restore"})),
+            ("moderateThread", 3) => {
+                Some(json!({"action": "revert", "revision_id": ids.revision, "reason": "vandalism"}))
+            }
             _ => None,
         };
-        let auth = admin_only(op).then_some(admin.as_str());
         let url = if *id == "getProjectThreads" { format!("{url}?limit=2") } else { url };
-        let answer = call(&client, &doc, id, &url, body, auth).await?;
+        let answer = call(&client, &doc, id, &url, body, tokens.for_op(op)).await?;
         println!("{id}: {} {url} -> {}", op["summary"].as_str().unwrap_or_default(), answer.status);
         assert_ne!(answer.status, 405, "{id}: {url} is routed: {}", answer.text());
         assert!(
@@ -524,29 +638,68 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
         );
         assert!((200..300).contains(&answer.status), "{id}: {url}: {} {}", answer.status, answer.text());
         conforms(&doc, id, &answer);
-        if *id == "proposeProjectSpec" {
-            ids.project = answer.json()["project_id"].as_i64().expect("project_id");
-            let threads = client.get(&format!("/api/v1/projects/{}/threads", ids.project)).await?.json();
-            ids.thread = threads["threads"]
-                .as_array()
-                .and_then(|t| t.last())
-                .and_then(|t| t["thread_id"].as_i64())
-                .expect("a thread");
-            assert_eq!((ids.project, ids.thread), (1, 1), "the examples assume a fresh server");
-        }
-        if *id == "startRebuild" {
-            ids.rebuild = answer.json()["rebuild_id"].as_str().expect("rebuild_id").to_owned();
-            assert_eq!(answer.json()["status_url"], ids.fill("/api/v1/admin/rebuilds/{rebuild_id}"));
-        }
-        if *id == "newVoter" {
-            assert!(answer.header("set-cookie").is_some_and(|c| c.starts_with("voter=") && c.contains("HttpOnly")));
+        let body = answer.json();
+        match *id {
+            "proposeProjectSpec" => {
+                // The client's first write: it had no identity, so it was issued one.
+                assert!(issues_identity(&answer), "{:?}", cookies(&answer));
+                proposer_token = body["visitor_token"].as_str().expect("visitor_token").to_owned();
+                ids.project = body["project_id"].as_i64().expect("project_id");
+                let threads = client.get(&format!("/api/v1/projects/{}/threads", ids.project)).await?.json();
+                ids.thread = threads["threads"]
+                    .as_array()
+                    .and_then(|t| t.last())
+                    .and_then(|t| t["thread_id"].as_i64())
+                    .expect("a thread");
+                assert_eq!((ids.project, ids.thread), (1, 1), "the examples assume a fresh server");
+            }
+            "proposeProject" => {
+                assert!(body.get("visitor_token").is_none() && cookies(&answer).is_empty(), "the cookie was sent");
+            }
+            "getThreadRevisions" => {
+                // The updateThreads example edited this thread: its old text is a revision.
+                ids.revision = body["revisions"][0]["revision_id"].as_i64().expect("a revision");
+            }
+            "editForm" | "visitorPage" => {
+                assert_eq!(answer.header("cache-control").as_deref(), Some("private, no-store"), "{id}");
+            }
+            "getVisitor" => {
+                let own: Vec<i64> =
+                    body["threads"].as_array().into_iter().flatten().filter_map(|t| t["thread_id"].as_i64()).collect();
+                assert!(own.contains(&ids.thread), "the proposer wrote thread {}: {body}", ids.thread);
+            }
+            "moderateThread" | "moderateProject" => {
+                let expected = [("hide", true), ("restore", false), ("revert", false)][nth - 1];
+                assert_eq!((body["action"].as_str(), body["hidden"].as_bool()), (Some(expected.0), Some(expected.1)));
+            }
+            "listReports" => assert_eq!(body["reports"][0]["reason"], example_of(&doc, "reportThread")["reason"]),
+            "moderationLog" => {
+                let latest = &body["actions"][0];
+                assert_eq!((latest["moderator"].as_str(), latest["action"].as_str()), (Some("local"), Some("restore")));
+                assert_eq!(latest["target"], format!("project:{}", ids.project));
+            }
+            "startRebuild" => {
+                ids.rebuild = body["rebuild_id"].as_str().expect("rebuild_id").to_owned();
+                assert_eq!(body["status_url"], ids.fill("/api/v1/admin/rebuilds/{rebuild_id}"));
+            }
+            "newVoter" | "newVisitor" => assert!(issues_identity(&answer), "{id}: {:?}", cookies(&answer)),
+            _ => {}
         }
     }
+    let sent = client.get(&ids.fill("/projects/{project_id}/threads/{thread_id}/report?sent=1")).await?;
+    assert!(sent.status == 200 && sent.text().contains("Thank you"), "the report page thanks: {}", sent.text());
+    conforms(&doc, "reportForm", &sent);
 
     // Documented errors, validated against their documented responses.
     let big = json!({"project_name": "x".repeat(70_000), "tagline": "t"});
     let vote = ids.fill("/api/v1/threads/{thread_id}/vote");
     let anonymous = Client::new(&server.url);
+    let mut tampered = proposer_token.clone();
+    let last = if tampered.pop() == Some('0') { '1' } else { '0' };
+    tampered.push(last);
+    let as_moderator =
+        |method: Method, path: &str, body: &Value| client.request(method, path).bearer_auth(&moderator).json(body);
+    let moderate_thread = ids.fill("/api/v1/moderation/threads/{thread_id}");
     let errors: Vec<(&str, Answer, u16)> = vec![
         ("proposeProject", client.post("/api/v1/projects", &json!({"project_name": "", "tagline": "t"})).await?, 422),
         (
@@ -594,8 +747,63 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
                 .await?,
             404,
         ),
-        ("vote", anonymous.post(&vote, &json!({"direction": "up"})).await?, 401),
+        // A vote without an identity is issued one; a tampered identity is refused.
+        ("vote", anonymous.post(&vote, &json!({"direction": "up"})).await?, 200),
+        (
+            "vote",
+            client
+                .send(client.request(Method::POST, &vote).bearer_auth(&tampered).json(&json!({"direction": "up"})))
+                .await?,
+            401,
+        ),
         ("vote", client.post("/api/v1/threads/987654/vote", &json!({"direction": "up"})).await?, 404),
+        ("getThreadRevisions", client.get("/api/v1/threads/987654/revisions").await?, 404),
+        ("reportThread", client.post("/api/v1/threads/987654/reports", &json!({"reason": "x"})).await?, 404),
+        ("editForm", anonymous.get(&ids.fill("/projects/{project_id}/threads/{thread_id}/edit")).await?, 403),
+        ("getVisitor", Client::new(&server.url).get("/api/v1/visitors/me").await?, 401),
+        (
+            "setDisplayName",
+            client.json(Method::PUT, "/api/v1/visitors/me", &json!({"display_name": "a\u{7}b"})).await?,
+            422,
+        ),
+        ("moderateThread", client.post(&moderate_thread, &json!({"action": "hide"})).await?, 401),
+        (
+            "moderateThread",
+            client
+                .send(client.request(Method::POST, &moderate_thread).bearer_auth(&moderator).body("action=hide"))
+                .await?,
+            415,
+        ),
+        (
+            "moderateThread",
+            client.send(as_moderator(Method::POST, &moderate_thread, &json!({"action": "revert"}))).await?,
+            422,
+        ),
+        (
+            "moderateThread",
+            client
+                .send(as_moderator(Method::POST, "/api/v1/moderation/threads/987654", &json!({"action": "hide"})))
+                .await?,
+            404,
+        ),
+        (
+            "moderateProject",
+            client
+                .send(as_moderator(Method::POST, "/api/v1/moderation/projects/987654", &json!({"action": "hide"})))
+                .await?,
+            404,
+        ),
+        ("listReports", client.get("/api/v1/moderation/reports").await?, 401),
+        (
+            "moderationLog",
+            client.send(client.request(Method::GET, "/api/v1/moderation/log").bearer_auth(&proposer_token)).await?,
+            401,
+        ),
+        (
+            "listReports",
+            client.send(client.request(Method::GET, "/api/v1/moderation/reports").bearer_auth(&admin)).await?,
+            200,
+        ),
         ("export", client.get("/api/v1/export").await?, 401),
         (
             "export",
@@ -625,6 +833,40 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
     ];
     for (id, answer, status) in &errors {
         assert_eq!(answer.status, *status, "{id}: {}", answer.text());
+        conforms(&doc, id, answer);
+    }
+    let (_, anonymous_vote, _) = &errors.iter().find(|(id, a, _)| *id == "vote" && a.status == 200).expect("a vote");
+    assert!(anonymous_vote.json()["visitor_token"].is_string() && issues_identity(anonymous_vote));
+
+    // What is not theirs: a visitor other than the author edits nor removes (403, the field
+    // named), whoever they are; the errors above gave `anonymous` an identity.
+    let threads = ids.fill("/api/v1/projects/{project_id}/threads");
+    let tags = ids.fill("/api/v1/projects/{project_id}/tags");
+    let edit =
+        json!({"threads": [{"parent_id": ids.thread, "message": "x"}, {"thread_id": ids.thread, "message": "x"}]});
+    let refused: Vec<(&str, Answer, &str)> = vec![
+        ("updateThreads", anonymous.post(&threads, &edit).await?, "threads[1].thread_id"),
+        (
+            "updateTags",
+            anonymous.json(Method::PUT, &tags, &json!({"add": ["x"], "remove": ["clown"]})).await?,
+            "remove",
+        ),
+        (
+            "updateTagsSpec",
+            anonymous
+                .json(Method::PUT, "/projects/tags", &json!({"project_id": ids.project, "remove": ["clown"]}))
+                .await?,
+            "remove",
+        ),
+        (
+            "updateThreads",
+            client.post(&threads, &json!({"threads": [{"thread_id": 2, "message": "x"}]})).await?,
+            "threads[0].thread_id",
+        ),
+    ];
+    for (id, answer, field) in &refused {
+        assert_eq!((answer.status, answer.error_code()), (403, "forbidden".to_owned()), "{id}: {}", answer.text());
+        assert_eq!(answer.json()["error"]["field"], *field, "{id}");
         conforms(&doc, id, answer);
     }
 
@@ -666,7 +908,7 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
     }
 
     // The unknown-fields policy, for every request body: its example plus one unknown field.
-    for id in OPERATIONS {
+    for id in OPERATIONS.iter().collect::<BTreeSet<_>>() {
         let (template, _, op) = operation(&doc, id);
         let Some((_, _, example)) = request_body(&doc, op) else { continue };
         let mut body = example.clone();
@@ -675,7 +917,7 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
             body["project_id"] = json!(ids.project);
         }
         let url = ids.fill(template);
-        let answer = call(&client, &doc, id, &url, Some(body), admin_only(op).then_some(admin.as_str())).await?;
+        let answer = call(&client, &doc, id, &url, Some(body), tokens.for_op(op)).await?;
         assert_eq!(answer.status, 422, "{id}: an unknown field is refused: {}", answer.text());
         assert_eq!(answer.json()["error"]["field"], "surprise", "{id}");
         conforms(&doc, id, &answer);
@@ -690,10 +932,22 @@ fn the_validator_catches_what_does_not_match() {
     let good = json!({"thread_id": 1, "project_id": 1, "parent_id": null, "thread_type": "COMMENT", "message": "m",
         "up_vote": 0, "down_vote": 0, "created_at": "2026-11-22T14:16:38Z"});
     assert_eq!(validate(&doc, &thread, &good, "thread"), Vec::<String>::new());
+    let mut authored = good.clone();
+    authored["author"] = json!("9f2c44ab01d3e5f6a7b8c9d0e1f2a3b4");
+    authored["edited_at"] = json!("2026-11-22T14:20:00Z");
+    authored["revisions"] = json!([{"revision_id": 1, "message": "old", "written_at": "2026-11-22T14:16:38Z",
+        "replaced_at": "2026-11-22T14:20:00Z"}]);
+    assert_eq!(validate(&doc, &thread, &authored, "thread"), Vec::<String>::new());
     let mut cases = Vec::new();
-    for (field, bad) in
-        [("thread_type", json!("RANT")), ("up_vote", json!(-1)), ("parent_id", json!("1")), ("extra", json!(1))]
-    {
+    for (field, bad) in [
+        ("thread_type", json!("RANT")),
+        ("up_vote", json!(-1)),
+        ("parent_id", json!("1")),
+        ("extra", json!(1)),
+        ("author", json!("abc")),
+        ("hidden", json!(false)),
+        ("revisions", json!([{"revision_id": 1, "message": "m"}])),
+    ] {
         let mut value = good.clone();
         value[field] = bad;
         cases.push(value);

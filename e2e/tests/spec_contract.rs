@@ -30,7 +30,8 @@ async fn the_specs_curl_verbatim_is_a_created_project() -> anyhow::Result<()> {
     assert!(head.starts_with("HTTP/1.1 201"), "{out}");
     let answer: Value = serde_json::from_str(body)?;
     let id = answer["project_id"].as_i64().expect("an integer project_id");
-    assert_eq!(answer, json!({ "project_id": id }));
+    let token = answer["visitor_token"].as_str().expect("the proposer is issued an identity");
+    assert_eq!(answer, json!({ "project_id": id, "visitor_token": token }));
     let project = server.client().get(&format!("/projects/{id}")).await?.json();
     assert_eq!(project["project_name"], "Popee the Performer");
     assert_eq!(project["tags"], json!(["circus", "clown"]));

@@ -3,10 +3,14 @@
 // - <time datetime> elements show relative times ("3 hours ago"), the absolute time in the title.
 // - A thread's "Reply" link (which opens the thread's reply page without script) opens the
 //   page's one reply form (<template id="reply-template">) under the thread instead.
+// - The visitor's own threads (their data-author is the readable `author` cookie the Worker
+//   sets with the identity) get an Edit button that edits the message in place. The page is
+//   the same for everyone; nothing secret is read (the token itself is an HttpOnly cookie).
+//   Without script, /me lists a visitor's threads with links to their edit pages.
 // - Forms marked data-form="propose|tags|thread|vote" are sent to the write API as JSON with
 //   fetch instead of a page load. A refused write shows its error next to the field
 //   (aria-invalid + aria-describedby) and keeps everything typed. Votes count at once and are
-//   reconciled with the server's totals; a first vote without a voter cookie gets one.
+//   reconciled with the server's totals; a first write without an identity is given one.
 // - After a write a polite note ("Publishing your change…") stays until the page's JSON twin
 //   (<link rel="alternate" type="application/json">) shows the change, then the page reloads
 //   (a proposal opens its own new page). A page reached by the no-script redirect
@@ -178,6 +182,9 @@
     tags: function (form) {
       return { add: commas(value(form, "add")), remove: commas(value(form, "remove")) };
     },
+    edit: function (form) {
+      return { threads: [{ thread_id: Number(value(form, "thread_id")), message: value(form, "message") }] };
+    },
     thread: function (form) {
       var thread = { thread_type: value(form, "thread_type") || "COMMENT", message: value(form, "message") };
       var parent = value(form, "parent_id");
@@ -187,7 +194,7 @@
   };
 
   // The JSON API's verb per form (HTML forms can only POST; the JSON tags route is PUT).
-  var methods = { propose: "POST", tags: "PUT", thread: "POST", vote: "POST" };
+  var methods = { propose: "POST", tags: "PUT", thread: "POST", vote: "POST", edit: "POST" };
 
   /* ---------- Errors next to their fields ---------- */
 
@@ -263,14 +270,15 @@
   }
 
   // Sends the form's write; resolves to the answer's data, or null after showing the error.
-  // A write refused for want of a voter (a first vote without the cookie) gets one, once.
+  // A write refused for its identity (a cookie signed with a secret since rotated) gets a new
+  // one, once.
   async function write(form, kind, body) {
     clearErrors(form);
     setBusy(form, true);
     var answer = await api(methods[kind], form.action, body);
     if (answer.status === 401) {
-      var voter = await api("POST", "/api/v1/voters");
-      if (voter.ok) answer = await api(methods[kind], form.action, body);
+      var visitor = await api("POST", "/api/v1/visitors");
+      if (visitor.ok) answer = await api(methods[kind], form.action, body);
     }
     setBusy(form, false);
     if (!answer.ok) {
@@ -440,6 +448,20 @@
       form.reset();
       showPublished(form, published, hash);
     },
+    edit: async function (form) {
+      var data = await write(form, "edit", bodies.edit(form));
+      if (!data) return;
+      var thread = (data.threads || [])[0] || {};
+      var hash = "#thread-" + thread.thread_id;
+      if (!twinUrl()) return goBack(form, hash);
+      say("Publishing your edit…");
+      var published = await until(twinUrl(), function (a) {
+        return (a.body.threads || []).some(function (t) {
+          return t.thread_id === thread.thread_id && t.edited_at === thread.edited_at;
+        });
+      });
+      showPublished(form, published, hash);
+    },
     vote: vote
   };
 
@@ -488,7 +510,107 @@
     textarea.focus();
   }
 
+  /* ---------- Editing one's own threads in place ---------- */
+
+  // The visitor's author key: a readable cookie, not a secret (pages carry every author's).
+  function ownAuthor() {
+    var m = /(?:^|;\s*)author=([0-9a-f]{32})(?:;|$)/.exec(document.cookie);
+    return m ? m[1] : null;
+  }
+
+  // Adds an Edit button to each of the visitor's own threads on a project's page.
+  function offerEdits() {
+    var author = ownAuthor();
+    if (!author || !twinUrl() || !/^\/projects\/\d+\/$/.test(location.pathname)) return;
+    var own = document.querySelectorAll('article.thread[data-author="' + author + '"]');
+    for (var i = 0; i < own.length; i++) {
+      var id = own[i].id.replace("thread-", "");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "edit";
+      button.setAttribute("data-edit", id);
+      button.setAttribute("aria-expanded", "false");
+      button.append("Edit");
+      var hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = " #" + id;
+      button.append(hidden);
+      own[i].querySelector("footer.actions").append(button);
+    }
+  }
+
+  // Opens the edit form of a thread in place of its message, filled with its Markdown (from
+  // the page's JSON twin); the thread's edit page when that cannot be read.
+  async function openEdit(button) {
+    var article = button.closest("article.thread");
+    var id = Number(button.getAttribute("data-edit"));
+    var open = article.querySelector("form.edit-form");
+    if (open) {
+      open.querySelector("textarea").focus();
+      return;
+    }
+    var editPage = location.pathname + "threads/" + id + "/edit";
+    var answer = await readJson(twinUrl());
+    var thread = answer && (answer.body.threads || []).filter(function (t) { return t.thread_id === id; })[0];
+    if (!thread) {
+      location.assign(editPage);
+      return;
+    }
+    var form = document.createElement("form");
+    form.className = "form edit-form";
+    form.method = "post";
+    form.action = location.pathname.replace(/^\/projects\/(\d+)\/$/, "/api/v1/projects/$1/threads");
+    form.setAttribute("data-form", "edit");
+    var fields = [["return_to", location.pathname], ["thread_id", String(id)]];
+    fields.forEach(function (f) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = f[0];
+      input.value = f[1];
+      form.append(input);
+    });
+    var field = document.createElement("div");
+    field.className = "field";
+    var label = document.createElement("label");
+    label.htmlFor = "edit-message-" + id;
+    label.textContent = "Your message #" + id;
+    var textarea = document.createElement("textarea");
+    textarea.id = label.htmlFor;
+    textarea.name = "message";
+    textarea.rows = 6;
+    textarea.required = true;
+    textarea.textContent = thread.message;
+    field.append(label, textarea);
+    var submit = document.createElement("p");
+    submit.className = "submit";
+    var save = document.createElement("button");
+    save.type = "submit";
+    save.className = "primary";
+    save.textContent = "Save";
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.textContent = "Cancel";
+    var message = article.querySelector(".message");
+    cancel.addEventListener("click", function () {
+      form.remove();
+      message.hidden = false;
+      button.setAttribute("aria-expanded", "false");
+      button.focus();
+    });
+    submit.append(save, " ", cancel);
+    form.append(field, submit);
+    message.hidden = true;
+    message.after(form);
+    button.setAttribute("aria-expanded", "true");
+    textarea.focus();
+  }
+
   function onClick(event) {
+    var edit = event.target.closest && event.target.closest("button.edit[data-edit]");
+    if (edit) {
+      openEdit(edit);
+      return;
+    }
     var link = event.target.closest && event.target.closest("a.reply[data-reply]");
     if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     if (!document.getElementById("reply-template")) return;
@@ -506,10 +628,12 @@
       });
       var threads = Array.prototype.map.call(document.querySelectorAll("article.thread"), function (article) {
         var form = article.querySelector("form.vote");
+        var edited = article.querySelector(".meta .edited time");
         return {
           thread_id: Number(article.id.replace("thread-", "")),
           up_vote: form ? countOf(form.querySelector("button.up")) : 0,
-          down_vote: form ? countOf(form.querySelector("button.down")) : 0
+          down_vote: form ? countOf(form.querySelector("button.down")) : 0,
+          edited_at: edited ? edited.getAttribute("datetime") : ""
         };
       });
       return { tags: tags, threads: threads };
@@ -523,7 +647,9 @@
 
   function signature(data) {
     if (data.threads) {
-      var threads = data.threads.map(function (t) { return t.thread_id + ":" + t.up_vote + ":" + t.down_vote; });
+      var threads = data.threads.map(function (t) {
+        return t.thread_id + ":" + t.up_vote + ":" + t.down_vote + ":" + (t.edited_at || "");
+      });
       return "d|" + (data.tags || []).slice().sort().join(",") + "|" + threads.sort().join(",");
     }
     return "l|" + (data.projects || []).map(function (p) { return p.project_id; }).join(",");
@@ -542,11 +668,18 @@
     say("Publishing your change…");
     var m = /^#thread-(\d+)$/.exec(location.hash);
     var want = m ? Number(m[1]) : 0;
-    var seen = signature(shown());
+    var page = shown();
+    var seen = signature(page);
+    // The thread as the page (rendered from the data) shows it: new, or just edited.
+    var wanted = (page.threads || []).filter(function (t) { return t.thread_id === want; })[0];
     var quietEnd = Date.now() + QUIET_MS;
     var answer = await until(url, function (a) {
       if (!a.stored) return false;
-      if (want) return (a.body.threads || []).some(function (t) { return t.thread_id === want; });
+      if (want) {
+        return (a.body.threads || []).some(function (t) {
+          return t.thread_id === want && (!wanted || (t.edited_at || "") === wanted.edited_at);
+        });
+      }
       return signature(a.body) === seen || Date.now() > quietEnd;
     });
     if (!answer) {
@@ -581,6 +714,7 @@
         showVotes(forms[i], { up: countOf(up), down: countOf(forms[i].querySelector("button.down")) }, pressed);
       }
     }
+    offerEdits();
     document.addEventListener("submit", onSubmit);
     document.addEventListener("click", onClick);
     awaitPending();

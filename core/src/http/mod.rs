@@ -78,6 +78,11 @@ impl Headers {
         self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
+    /// Returns every value of a header, in order (`Set-Cookie`).
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
     /// Sets a header, replacing any value it had.
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         let name = name.to_ascii_lowercase();

@@ -72,21 +72,50 @@ fn secret<'a, P: Platform>(c: &Call<'a, P>) -> ApiResult<&'a [u8]> {
 }
 
 /// The visitor a request identifies (cookie or bearer token), if it carries an identity; a
-/// forged or tampered one is refused (401), never replaced.
-pub fn known_visitor<P: Platform>(c: &Call<'_, P>) -> ApiResult<Option<Visitor>> {
+/// forged or tampered one is refused (401), never replaced. A refused cookie is cleared by
+/// the answer, so the browser's next write is issued a new identity.
+pub fn known_visitor<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Option<Visitor>> {
     let Some(token) = identity::token_from_headers(c.req.header("cookie"), c.req.header("authorization")) else {
         return Ok(None);
     };
     let secret = secret(c)?;
-    let id = identity::verify(secret, token)
-        .ok_or_else(|| ApiError::Unauthenticated("the visitor token is not valid".into()))?;
+    let Some(id) = identity::verify(secret, token) else {
+        if c.req.header("authorization").is_some() {
+            return Err(ApiError::Unauthenticated("the visitor token is not valid".into()));
+        }
+        c.figures.stale_cookie = true;
+        return Err(ApiError::Unauthenticated(
+            "your visitor cookie is not valid (it has been cleared: send again to be issued a new one)".into(),
+        ));
+    };
     Ok(Some(Visitor { author: identity::author_of(secret, &id), id }))
+}
+
+/// The visitor a page is rendered for: as [`known_visitor`], but a refused identity renders
+/// the page as for a visitor without one (a page is never an error for a stale cookie).
+pub fn page_visitor<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Option<Visitor>> {
+    match known_visitor(c) {
+        Err(ApiError::Unauthenticated(_)) => Ok(None),
+        known => known,
+    }
+}
+
+/// The cookies that clear a refused identity.
+pub fn clearing_cookies() -> [String; 2] {
+    [identity::COOKIE, identity::AUTHOR_COOKIE].map(|name| format!("{name}=; Path=/; Max-Age=0"))
 }
 
 /// The visitor behind a write: the one the request identifies, or a new identity issued on
 /// the spot (the answer carries it back: cookies, and `visitor_token` in a JSON answer). A
 /// browser that has the token but not the readable author cookie gets that again.
 pub fn visitor<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Visitor> {
+    visitor_retrying(c, None)
+}
+
+/// [`visitor`] for a write sent with an Idempotency-Key: an anonymous sender is issued the
+/// identity derived from the key, so a retry after a lost answer gets the identity that owns
+/// what the first attempt wrote (and the replayed answer carries it again).
+pub fn visitor_retrying<P: Platform>(c: &mut Call<'_, P>, idem_key: Option<&str>) -> ApiResult<Visitor> {
     if let Some(known) = known_visitor(c)? {
         let has_author_cookie = identity::cookie_value(c.req.header("cookie"), identity::AUTHOR_COOKIE).is_some();
         if !has_author_cookie && c.req.header("authorization").is_none() {
@@ -94,7 +123,11 @@ pub fn visitor<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Visitor> {
         }
         return Ok(known);
     }
-    let (visitor, issued) = issue(c)?;
+    let id = match idem_key {
+        Some(key) => identity::id_for_idempotency_key(secret(c)?, key),
+        None => c.platform.random_id(),
+    };
+    let (visitor, issued) = issue(c, id)?;
     c.figures.issued_cookies.extend(issued.cookies);
     c.figures.issued_token = Some(issued.token);
     Ok(visitor)
@@ -112,10 +145,9 @@ fn author_cookie<P: Platform>(c: &Call<'_, P>, author: &str) -> String {
     format!("{}={author}{}", identity::AUTHOR_COOKIE, cookie_attributes(c))
 }
 
-/// Issues a new signed visitor identity.
-fn issue<P: Platform>(c: &Call<'_, P>) -> ApiResult<(Visitor, Issued)> {
+/// Issues a signed visitor identity for `id`.
+fn issue<P: Platform>(c: &Call<'_, P>, id: String) -> ApiResult<(Visitor, Issued)> {
     let secret = secret(c)?;
-    let id = c.platform.random_id();
     let token = identity::sign(secret, &id);
     let author = identity::author_of(secret, &id);
     let cookies =
@@ -128,7 +160,8 @@ fn issue<P: Platform>(c: &Call<'_, P>) -> ApiResult<(Visitor, Issued)> {
 pub fn new_visitor<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
     c.figures.route = "new_visitor";
     sender(c).check()?;
-    let (visitor, issued) = issue(c)?;
+    let id = c.platform.random_id();
+    let (visitor, issued) = issue(c, id)?;
     let body = json!({ "visitor_token": issued.token, "voter_token": issued.token, "author": visitor.author });
     let mut response = respond::json(201, &body)?;
     for cookie in issued.cookies {

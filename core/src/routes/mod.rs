@@ -47,6 +47,9 @@ struct Figures {
     issued_cookies: Vec<String>,
     /// The token of an identity issued during this request: JSON answers carry it.
     issued_token: Option<String>,
+    /// Set when the request's visitor cookie failed verification (a forged one, or one signed
+    /// with a retired secret): the answer clears it, so the browser is not stuck with it.
+    stale_cookie: bool,
 }
 
 /// An HTML form submission being handled.
@@ -95,6 +98,11 @@ pub async fn handle(platform: &impl Platform, req: &Request) -> Response {
             }
         }
     };
+    if figures.stale_cookie {
+        for cookie in auth::clearing_cookies() {
+            response.headers.append("set-cookie", cookie);
+        }
+    }
     if req.method == Method::Head {
         response.body.clear();
     }

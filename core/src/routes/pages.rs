@@ -51,7 +51,7 @@ pub async fn thread_page<P: Platform>(c: &mut Call<'_, P>, purpose: Purpose) -> 
     };
     let (status, notice, policy) = match purpose {
         Purpose::Edit => {
-            let author = auth::known_visitor(c)?.map(|v| v.author);
+            let author = auth::page_visitor(c)?.map(|v| v.author);
             if author.is_some() && author == thread.author {
                 (200, None, Policy::Private)
             } else {

@@ -16,7 +16,7 @@ pub async fn propose<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
     sender(c).check()?;
     let proposal = body::<ProposeRequest, P>(c, FormRoute::Propose)?.validate()?;
     let idem_key = idempotency_key(c)?;
-    let author = auth::visitor(c)?.author;
+    let author = auth::visitor_retrying(c, idem_key.as_deref())?.author;
     let (id, now) = (c.platform.random_id(), c.platform.now());
     let written = projects::propose(c.platform.db(), &proposal, &author, idem_key.as_deref(), id, &now).await?;
     respond::written(c, written).await

@@ -13,7 +13,6 @@ use crate::rules::input::{self, ThreadsRequest, VoteRequest};
 use crate::rules::moderation_input::ReportRequest;
 use crate::rules::votes::Direction;
 use crate::threads;
-use crate::write::Written;
 
 /// `GET /api/v1/projects/{id}/threads?limit=&cursor=`: newest first.
 pub async fn list<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
@@ -75,7 +74,6 @@ pub async fn report<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
     let reason = body::<ReportRequest, P>(c, FormRoute::Report)?.validate()?;
     let reporter = auth::visitor(c)?.author;
     let now = c.platform.now();
-    let body = moderation::report(c.platform.db(), thread_id, &reporter, &reason, &now).await?;
-    c.figures.round_trips = 2;
-    respond::written(c, Written { status: 201, body, message: None, round_trips: 2, rows_written: 1 }).await
+    let written = moderation::report(c.platform.db(), thread_id, &reporter, &reason, &now).await?;
+    respond::written(c, written).await
 }

@@ -41,7 +41,7 @@ pub async fn set_name<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
 /// `GET /me`: the visitor's page, rendered for the identity the request carries.
 pub async fn page<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
     c.figures.route = "visitor_page";
-    let profile = match auth::known_visitor(c)? {
+    let profile = match auth::page_visitor(c)? {
         Some(visitor) => Some(visitors::profile(c.platform.db(), &visitor.author).await?),
         None => None,
     };

@@ -24,6 +24,15 @@ pub fn author_of(secret: &[u8], visitor_id: &str) -> String {
     digest
 }
 
+/// The visitor id issued to an anonymous write sent with an Idempotency-Key: derived from the
+/// key, so a retry of a write whose answer was lost is issued the same identity, and owns
+/// what the first attempt wrote (32 hex digits, like a random id).
+pub fn id_for_idempotency_key(secret: &[u8], key: &str) -> String {
+    let mut id = hex(&mac(secret, &format!("idempotency|{key}")));
+    id.truncate(32);
+    id
+}
+
 /// Signs a voter id: `id.signature` (hex).
 pub fn sign(secret: &[u8], id: &str) -> String {
     format!("{id}.{}", hex(&mac(secret, id)))

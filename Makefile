@@ -54,6 +54,7 @@ bench: tools worker-bundle cli .dev.vars
 	@scripts/bench.sh
 	@cargo run --release --quiet -p crowdfund-e2e --example write_bench
 	@cargo run --release --quiet -p crowdfund-e2e --example edge_bench
+	@cargo run --release --quiet -p crowdfund-core --example search_bench
 
 fmt:
 	cargo fmt --all

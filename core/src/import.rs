@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::projects::is_tag_limit;
 use crate::rules::input;
+use crate::search;
 use crate::sql::{self, Database, Statement};
 
 /// Most projects per import call (keeps one batch well inside D1's statement limits).
@@ -172,6 +173,7 @@ pub async fn import(db: &impl Database, req: &ImportRequest) -> ApiResult<Value>
                 params![p.project_id, input::tag("tags", tag)?],
             ));
         }
+        statements.push(search::index_projects("p.project_id = ?1", params![p.project_id]));
         // Parents before replies: ids grow with time, so id order is creation order.
         let mut ordered: Vec<_> = p.threads.iter().collect();
         ordered.sort_by_key(|t| t.thread_id);

@@ -42,6 +42,7 @@ pub mod read_model;
 pub mod rebuild;
 pub mod routes;
 pub mod rules;
+pub mod search;
 pub mod serve;
 pub mod sql;
 pub mod threads;

@@ -11,6 +11,7 @@ use crate::outbox::ChangeMessage;
 use crate::params;
 use crate::platform::Now;
 use crate::rules::input::{Proposal, TagEdit, MAX_TAGS};
+use crate::search;
 use crate::sql::{self, nth, Database, DbError, Rows, Statement};
 use crate::write::Written;
 
@@ -63,6 +64,7 @@ pub async fn propose(
             ));
         }
     }
+    statements.push(search::index_projects("p.name_key = ?1", params![&p.name_key]));
     let tags_json = serde_json::to_string(&p.tags)?;
     statements.push(Statement::built(
         format!(
@@ -206,6 +208,7 @@ pub async fn update_tags(
     statements.extend(added.iter().map(|tag| {
         Statement::new("INSERT OR IGNORE INTO tags (project_id, tag) VALUES (?1, ?2)", params![project_id, tag])
     }));
+    statements.push(search::index_projects("p.project_id = ?1", params![project_id]));
     let message = ChangeMessage { outbox_id, change: Change::TagsChanged { project_id, added, removed } };
     statements.push(message.insert(now.ms));
     // The tags as this batch left them (a concurrent edit may have changed them since the read).

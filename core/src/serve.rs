@@ -53,7 +53,13 @@ pub enum Policy {
     Missing(Vec<String>),
     /// A writer's own view: no one keeps it.
     Private,
+    /// A search answer: revalidated by browsers, kept by the edge for
+    /// [`SEARCH_EDGE_SECONDS`] (no purge names it: it follows the data within that time).
+    Search,
 }
+
+/// How long the edge keeps a search answer.
+pub const SEARCH_EDGE_SECONDS: u64 = 60;
 
 /// How long the edge keeps a 404 of a path that names no page.
 pub const UNKNOWN_PATH_EDGE_SECONDS: u64 = 60;
@@ -71,6 +77,7 @@ impl Policy {
             }
             Policy::Missing(tags) => ("no-store", Some(edge_ttl_seconds), tags.clone()),
             Policy::Private => ("private, no-store", None, Vec::new()),
+            Policy::Search => ("public, max-age=0, must-revalidate", Some(SEARCH_EDGE_SECONDS), vec!["search".into()]),
         };
         response.headers.set("cache-control", browser);
         match edge {

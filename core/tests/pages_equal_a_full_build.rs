@@ -269,6 +269,39 @@ fn run_seed(seed: u64, initial: usize, steps: usize, publish_every: u64) -> usiz
         }
     }
     assert!(world.p.edge.hits.get() > 0, "the edge served from its cache");
+
+    // 4. The search index holds exactly the shown projects, with their name, tagline and tags.
+    #[derive(serde::Deserialize, PartialEq, Debug)]
+    struct Indexed {
+        project_id: i64,
+        name: String,
+        tagline: String,
+        tags: String,
+    }
+    let sorted_tags = |tags: &str| {
+        let mut words: Vec<&str> = tags.split_whitespace().collect();
+        words.sort_unstable();
+        words.join(" ")
+    };
+    let indexed: Vec<Indexed> = world
+        .p
+        .db
+        .select::<Indexed>("SELECT rowid AS project_id, name, tagline, tags FROM project_search ORDER BY rowid")
+        .into_iter()
+        .map(|i| Indexed { tags: sorted_tags(&i.tags), ..i })
+        .collect();
+    let shown: Vec<Indexed> = snapshot
+        .projects
+        .iter()
+        .filter(|p| !p.hidden)
+        .map(|p| Indexed {
+            project_id: p.project_id,
+            name: p.project_name.clone(),
+            tagline: p.tagline.clone(),
+            tags: sorted_tags(&p.tags.join(" ")),
+        })
+        .collect();
+    assert_eq!(indexed, shown, "the search index; {}", context());
     world.log.iter().filter(|l| l.starts_with("moderate")).count()
 }
 

@@ -363,3 +363,46 @@ describe("with JavaScript, after a no-script redirect", () => {
     });
   });
 });
+
+describe("finding and ordering", () => {
+  test("search from the header without JavaScript, and open the result", async () => {
+    const word = unique("Zebrafish").split(" ").slice(1).join("x"); // a word no other project has
+    const { id } = await api.project({ project_name: unique("Found"), tagline: `An aquarium for ${word} lovers`, problems: ["p"] });
+    await withPage(false, async (page) => {
+      await page.goto(`${server.url}/`);
+      await page.getByRole("searchbox", { name: "Search projects" }).fill(word.toUpperCase());
+      await page.getByRole("button", { name: "Search", exact: true }).click();
+      await page.waitForURL(/\/search\?q=/);
+      const result = page.locator(`a[href="/projects/${id}/"]`);
+      await result.waitFor();
+      assert.equal(await page.locator("li.card").count(), 1, "only the match");
+      await screenshot(page, "search-no-js-desktop", { fullPage: false });
+      await result.click();
+      await page.waitForURL(new RegExp(`/projects/${id}/$`));
+    });
+  });
+
+  test("with JavaScript, a section switches to newest first and back", async () => {
+    const { id, json } = await api.project({ project_name: unique("Ordered"), tagline: "best or newest", problems: ["first problem"] });
+    const older = json.threads[0].thread_id;
+    const [newer] = await api.threads(id, [{ thread_type: "PROBLEM", message: "second problem" }]);
+    await api.vote(older, "up");
+    await api.published(`/api/v1/projects/${id}.json`, (j) => j.threads.length === 2 && j.threads[0].up_vote === 1);
+    const order = (page) => page.locator("#problems article.thread").evaluateAll((all) => all.map((a) => Number(a.id.slice(7))));
+    await withPage(true, async (page) => {
+      await page.goto(`${server.url}/projects/${id}/`);
+      assert.deepEqual(await order(page), [older, newer], "best first: the voted thread leads");
+      const problems = page.locator("#problems");
+      await problems.getByRole("button", { name: "Newest first" }).click();
+      assert.deepEqual(await order(page), [newer, older]);
+      assert.equal(await problems.getByRole("button", { name: "Newest first" }).getAttribute("aria-pressed"), "true");
+      await problems.getByRole("button", { name: "Best first" }).click();
+      assert.deepEqual(await order(page), [older, newer]);
+    });
+    await withPage(false, async (page) => {
+      await page.goto(`${server.url}/projects/${id}/`);
+      assert.equal(await page.getByRole("button", { name: "Newest first" }).count(), 0, "no control that cannot work without script");
+      assert.deepEqual(await order(page), [older, newer], "the ranked order stands");
+    });
+  });
+});

@@ -29,8 +29,9 @@ before(async () => {
   await api.vote(first.thread_id, "up");
   await api.vote(second.thread_id, "down");
   const threads = detail.json.threads.length + 1;
+  const byId = (j, id) => j.threads.find((t) => t.thread_id === id);
   detail.json = await api.published(`/api/v1/projects/${detail.id}.json`, (j) =>
-    j.threads.length === threads && j.threads[0].up_vote === 2 && j.threads[1].down_vote === 1);
+    j.threads.length === threads && byId(j, first.thread_id).up_vote === 2 && byId(j, second.thread_id).down_vote === 1);
   await api.published("/api/v1/projects.json", (j) => j.total === projects.length);
 });
 

@@ -57,6 +57,8 @@ const OPERATIONS: &[&str] = &[
     "moderateProject",
     "listReports",
     "moderationLog",
+    "searchPage",
+    "search",
     "newVoter",
     "newVisitor",
     "vote",
@@ -628,7 +630,11 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
             }
             _ => None,
         };
-        let url = if *id == "getProjectThreads" { format!("{url}?limit=2") } else { url };
+        let url = match *id {
+            "getProjectThreads" => format!("{url}?limit=2"),
+            "searchPage" | "search" => format!("{url}?q=POPEE+perf"),
+            _ => url,
+        };
         let answer = call(&client, &doc, id, &url, body, tokens.for_op(op)).await?;
         println!("{id}: {} {url} -> {}", op["summary"].as_str().unwrap_or_default(), answer.status);
         assert_ne!(answer.status, 405, "{id}: {url} is routed: {}", answer.text());
@@ -678,6 +684,8 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
                 assert_eq!((latest["moderator"].as_str(), latest["action"].as_str()), (Some("local"), Some("restore")));
                 assert_eq!(latest["target"], format!("project:{}", ids.project));
             }
+            "searchPage" => assert!(answer.text().contains(r#"href="/projects/1/""#), "the spec's project is found"),
+            "search" => assert_eq!(body["projects"][0]["project_id"], ids.project, "{body}"),
             "startRebuild" => {
                 ids.rebuild = body["rebuild_id"].as_str().expect("rebuild_id").to_owned();
                 assert_eq!(body["status_url"], ids.fill("/api/v1/admin/rebuilds/{rebuild_id}"));

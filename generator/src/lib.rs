@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod model;
 pub mod pages;
 pub mod paths;
+pub mod ranking;
 pub mod site;
 #[cfg(feature = "testing")]
 pub mod testing;

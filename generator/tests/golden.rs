@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use common::{fixture, tests_dir, Golden};
 use generator::model::ProjectSummary;
+use generator::pages::search::{self, SearchPage};
 use generator::pages::thread_page::{self, Purpose, ThreadPage};
 use generator::pages::visitor::{self, OwnThread, VisitorPage};
 use generator::pages::{render, PageData, SiteConfig};
@@ -108,6 +109,10 @@ fn pages_rendered_per_request_match_golden() {
     let me =
         VisitorPage { name: Some("Ada <Lovelace>"), display_name: Some("Ada <Lovelace>"), threads: own, saved: false };
     golden.check(&answers.join("me.html"), &visitor::render(&site(), &me).expect("render").body);
+    let found: Vec<ProjectSummary> = snapshot.projects.iter().take(2).map(ProjectSummary::from).collect();
+    let search = SearchPage { query: "solar café", page: 2, results: &found, more: true, error: None };
+    golden.check(&answers.join("search.html"), &search::render(&site(), &search).expect("render").body);
+    golden.check(&answers.join("search.json"), &search::json(&search).expect("json"));
     golden.no_strays(&answers, None);
     golden.finish();
 }

@@ -605,7 +605,45 @@
     textarea.focus();
   }
 
+  /* ---------- A section's order: best first (as published) or newest first ---------- */
+
+  function threadIdOfItem(item) {
+    var article = item.querySelector("article.thread");
+    return article ? Number(article.id.replace("thread-", "")) : 0;
+  }
+
+  function orderSection(section, order) {
+    var lists = section.querySelectorAll("ol.threads, ol.replies");
+    for (var i = 0; i < lists.length; i++) {
+      var items = Array.prototype.slice.call(lists[i].children);
+      items.sort(function (a, b) {
+        return order === "newest" ? threadIdOfItem(b) - threadIdOfItem(a) : a.dataset.rank - b.dataset.rank;
+      });
+      for (var j = 0; j < items.length; j++) lists[i].appendChild(items[j]);
+    }
+    var buttons = section.querySelectorAll("button[data-order]");
+    for (var k = 0; k < buttons.length; k++) {
+      buttons[k].setAttribute("aria-pressed", String(buttons[k].dataset.order === order));
+    }
+  }
+
+  function offerOrders() {
+    var choices = document.querySelectorAll("section.thread-section .order[hidden]");
+    for (var i = 0; i < choices.length; i++) {
+      var lists = choices[i].parentNode.querySelectorAll("ol.threads, ol.replies");
+      for (var j = 0; j < lists.length; j++) {
+        for (var k = 0; k < lists[j].children.length; k++) lists[j].children[k].dataset.rank = k;
+      }
+      choices[i].hidden = false;
+    }
+  }
+
   function onClick(event) {
+    var order = event.target.closest && event.target.closest("button[data-order]");
+    if (order) {
+      orderSection(order.closest("section.thread-section"), order.dataset.order);
+      return;
+    }
     var edit = event.target.closest && event.target.closest("button.edit[data-edit]");
     if (edit) {
       openEdit(edit);
@@ -715,6 +753,7 @@
       }
     }
     offerEdits();
+    offerOrders();
     document.addEventListener("submit", onSubmit);
     document.addEventListener("click", onClick);
     awaitPending();

@@ -20,6 +20,7 @@ mod pages;
 mod projects;
 mod request;
 mod respond;
+mod search;
 pub mod table;
 mod threads;
 mod visitors;
@@ -141,6 +142,8 @@ async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
         Handler::Visitor => visitors::me(c).await,
         Handler::SetDisplayName => visitors::set_name(c).await,
         Handler::VisitorPage => visitors::page(c).await,
+        Handler::SearchPage => search::page(c).await,
+        Handler::Search => search::api(c).await,
         Handler::ModerateThread => moderation::thread(c).await,
         Handler::ModerateProject => moderation::project(c).await,
         Handler::Reports => moderation::reports(c).await,

@@ -1,7 +1,8 @@
 //! A project's detail page and its JSON twin (the spec's GetProjectDetail).
 //!
-//! The discussion is grouped into Problems, Solutions and Comments: top-level threads in
-//! `thread_id` order, each followed by its replies nested recursively. A reply lives under its
+//! The discussion is grouped into Problems, Solutions and Comments: top-level threads best
+//! first ([`ranking::best_first`]), each followed by its replies nested recursively, best
+//! first too. The JSON twin lists the threads in the same order. A reply lives under its
 //! parent whatever its own type; a thread whose parent is missing (or not older than itself,
 //! which also rules out cycles) is shown at the top level of its own type. Nesting stops at
 //! [`MAX_DEPTH`]: deeper replies follow in order, each marked "in reply to #n".
@@ -18,6 +19,7 @@ use super::{Page, SiteConfig};
 use crate::markdown::{render_markdown, SafeHtml};
 use crate::model::{pseudonym, Project, Thread, ThreadType};
 use crate::paths::{url_of, PageKey};
+use crate::ranking;
 use crate::Result;
 
 /// How deep replies nest visually before they are listed flat.
@@ -135,7 +137,24 @@ impl<'a> Forest<'a> {
                 _ => forest.roots.entry(t.thread_type).or_default().push(t),
             }
         }
+        for siblings in forest.roots.values_mut().chain(forest.replies.values_mut()) {
+            siblings.sort_by(|a, b| ranking::best_first(a, b));
+        }
         forest
+    }
+
+    /// Every thread in the order the page shows them: sections in turn, each thread followed
+    /// by its replies (the JSON twin lists them so).
+    fn ordered(&self) -> Vec<&'a Thread> {
+        let mut out = Vec::new();
+        for roots in self.roots.values() {
+            let mut stack: Vec<&Thread> = roots.iter().rev().copied().collect();
+            while let Some(t) = stack.pop() {
+                out.push(t);
+                stack.extend(self.children(t).iter().rev());
+            }
+        }
+        out
     }
 
     fn size(&self, t: &Thread) -> usize {
@@ -234,7 +253,7 @@ pub(super) fn render(site: &SiteConfig, project: &Project) -> Result<Vec<Page>> 
     // copied through four or five doublings from the template's static size.
     let estimate = 4096 + project.threads.iter().map(|t| 2048 + 2 * t.message.len()).sum::<usize>();
     html_and_json_with(&key, render_sized(&html, estimate)?, |out| {
-        write_project_json(out, &project);
+        write_project_json(out, &project, &forest.ordered());
         Ok(())
     })
 }
@@ -255,7 +274,7 @@ fn optional(out: &mut Vec<u8>, indent: &str, name: &str, value: Option<&str>) {
 /// Writes the project as `serde_json::to_vec_pretty(project)` does, byte for byte (a test
 /// holds the two equal, so a field added to the model fails it until added here): a
 /// third of a detail page's render time went to serde's generic path.
-fn write_project_json(out: &mut Vec<u8>, p: &Project) {
+fn write_project_json(out: &mut Vec<u8>, p: &Project, threads: &[&Thread]) {
     let field = |out: &mut Vec<u8>, indent: &str, name: &str| {
         out.extend_from_slice(indent.as_bytes());
         out.push(b'"');
@@ -283,10 +302,10 @@ fn write_project_json(out: &mut Vec<u8>, p: &Project) {
     optional(out, "  ", "author", p.author.as_deref());
     optional(out, "  ", "author_name", p.author_name.as_deref());
     field(out, ",\n  ", "threads");
-    if p.threads.is_empty() {
+    if threads.is_empty() {
         out.extend_from_slice(b"[]");
     } else {
-        for (i, t) in p.threads.iter().enumerate() {
+        for (i, t) in threads.iter().enumerate() {
             out.extend_from_slice(if i == 0 { b"[\n    " } else { b",\n    " });
             field(out, "{\n      ", "thread_id");
             push_json_i64(out, t.thread_id);
@@ -405,7 +424,7 @@ mod tests {
         let one = Project { tags: vec!["x".into()], threads: full.threads[..1].to_vec(), ..full.clone() };
         for project in [full, authored, empty, one] {
             let mut ours = Vec::new();
-            write_project_json(&mut ours, &project);
+            write_project_json(&mut ours, &project, &project.threads.iter().collect::<Vec<_>>());
             assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string_pretty(&project).unwrap());
         }
     }

@@ -14,6 +14,7 @@ mod feed;
 pub mod form_error;
 mod listing;
 mod misc;
+pub mod search;
 mod sitemap;
 mod tag;
 pub mod thread_page;

@@ -317,4 +317,16 @@ impl<D: Database> ReadModel for SqlReadModel<'_, D> {
         );
         decode_summaries(&self.0.query(statement).await?)
     }
+
+    async fn top(&self, offset: i64, limit: i64) -> Result<Vec<ProjectSummary>, DbError> {
+        // The ORDER BY is the partial index `projects_top` of migration 0008, term for term.
+        let statement = summaries(
+            &format!(
+                "WHERE {SHOWN} ORDER BY (p.up_total + 1.0) / (p.up_total + p.down_total + 2.0) DESC, \
+                 p.last_active DESC, p.project_id DESC LIMIT ?1 OFFSET ?2"
+            ),
+            params![limit, offset],
+        );
+        decode_summaries(&self.0.query(statement).await?)
+    }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use generator::pages::deployment_data;
-use generator::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, PageKey, SITE_WIDE_PAGES};
+use generator::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, top_pages, PageKey, SITE_WIDE_PAGES};
 
 use crate::error::{ApiError, ApiResult};
 use crate::params;
@@ -150,7 +150,12 @@ async fn plan(db: &impl Database, step: &Step) -> ApiResult<(Vec<PageKey>, Optio
             Ok((keys, Some(next)))
         }
         // Pages served from the code (stylesheet, script, robots.txt, 404) are not stored.
-        Step::Site => Ok((SITE_WIDE_PAGES.iter().filter(|k| deployment_data(k).is_none()).cloned().collect(), None)),
+        Step::Site => {
+            let mut keys: Vec<PageKey> =
+                SITE_WIDE_PAGES.iter().filter(|k| deployment_data(k).is_none()).cloned().collect();
+            keys.extend(top_pages());
+            Ok((keys, None))
+        }
     }
 }
 

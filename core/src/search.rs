@@ -31,10 +31,12 @@ pub async fn search(db: &impl Database, query: &SearchQuery) -> ApiResult<(Vec<P
     let Some(expression) = query.fts_expression() else {
         return Ok((Vec::new(), false));
     };
+    // The page's ids come from the index alone (FTS5 ranks by its `rank`, configured as BM25
+    // in migration 0007); only those rows are joined to their projects.
     let statement = read_model::summaries(
-        "JOIN project_search ON project_search.rowid = p.project_id \
-         WHERE project_search MATCH ?1 AND p.hidden = 0 \
-         ORDER BY bm25(project_search, 10.0, 3.0, 5.0), p.project_id DESC LIMIT ?2 OFFSET ?3",
+        "JOIN (SELECT rowid AS id, rank FROM project_search WHERE project_search MATCH ?1 \
+               ORDER BY rank, rowid DESC LIMIT ?2 OFFSET ?3) m ON m.id = p.project_id \
+         WHERE p.hidden = 0 ORDER BY m.rank, p.project_id DESC",
         params![expression, i64::from(PAGE_SIZE) + 1, i64::from(query.offset())],
     );
     let mut results = read_model::decode_summaries(&db.query(statement).await?)?;

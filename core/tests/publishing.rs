@@ -34,7 +34,7 @@ fn a_proposal_publishes_its_pages_and_clears_its_outbox_row() {
 }
 
 #[test]
-fn a_batch_of_votes_on_one_project_is_one_render() {
+fn a_batch_of_votes_on_one_project_is_one_render_of_each_page() {
     let p = TestPlatform::default();
     let id = propose(&p, json!({"project_name": "Votes", "tagline": "t", "problems": ["p"]}));
     drain(&p);
@@ -51,7 +51,8 @@ fn a_batch_of_votes_on_one_project_is_one_render() {
     let publish = p.logs.borrow().iter().map(|(_, l)| l.clone()).rfind(|l| l["event"] == "publish").expect("logged");
     assert_eq!(
         (publish["changes"].as_i64(), publish["pages"].as_i64(), publish["objects_written"].as_i64()),
-        (Some(5), Some(1), Some(2))
+        // Its detail page and the Top pages (one of them exists), each rendered once.
+        (Some(5), Some(1 + i64::from(generator::paths::TOP_PAGES)), Some(4))
     );
     let page = String::from_utf8(p.pages.body(&format!("api/v1/projects/{id}.json")).expect("stored")).expect("utf-8");
     assert!(page.contains("\"up_vote\": 5"), "{page}");

@@ -12,7 +12,7 @@ use crate::model::{Project, ProjectSummary};
 use crate::pages::PageData;
 use crate::paths::{
     listing_page_of, sitemap_chunk_of, tag_pages_for_count, tag_pages_from, PageKey, Target, FEED_SIZE, FRONT_SIZE,
-    LISTING_PAGE_SIZE, SITEMAP_CHUNK, TAG_PAGE_SIZE,
+    LISTING_PAGE_SIZE, SITEMAP_CHUNK, TAG_PAGE_SIZE, TOP_PAGES, TOP_PAGE_SIZE,
 };
 
 /// How many projects pages show, and the largest id of any project, hidden or not (0 when
@@ -46,6 +46,16 @@ pub trait ReadModel {
     async fn tag_count_before(&self, tag: &str, project_id: i64) -> Result<i64, Self::Error>;
     /// The projects carrying `tag` in id order, `limit` of them after skipping `offset`.
     async fn tagged(&self, tag: &str, offset: i64, limit: i64) -> Result<Vec<ProjectSummary>, Self::Error>;
+    /// The shown projects in Top order ([`ranking::top_first`](crate::ranking::top_first)),
+    /// `limit` of them after skipping `offset`.
+    async fn top(&self, offset: i64, limit: i64) -> Result<Vec<ProjectSummary>, Self::Error>;
+}
+
+/// The last page of the Top listing for `total` shown projects (1 for an empty site: the page
+/// says so).
+pub fn last_top_page(total: i64) -> u32 {
+    let pages = (total + TOP_PAGE_SIZE - 1) / TOP_PAGE_SIZE;
+    u32::try_from(pages.clamp(1, i64::from(TOP_PAGES))).unwrap_or(1)
 }
 
 /// The ids listing page `page` holds (an id bucket).
@@ -128,6 +138,14 @@ pub async fn page_data<M: ReadModel>(model: &M, key: &PageKey) -> Result<PageDat
             }
             let (first, last) = sitemap_ids(*chunk);
             PageData::Sitemap { chunk: *chunk, project_ids: model.ids_between(first, last).await? }
+        }
+        PageKey::Top { page } => {
+            let last = last_top_page(model.stats().await?.total);
+            if *page < 1 || *page > last {
+                return Ok(PageData::Gone(key.clone()));
+            }
+            let items = model.top((i64::from(*page) - 1) * TOP_PAGE_SIZE, TOP_PAGE_SIZE).await?;
+            PageData::Top { page: *page, items, last_page: last }
         }
         PageKey::Robots => PageData::Robots,
         PageKey::NotFound => PageData::NotFound,

@@ -17,19 +17,39 @@ pub const FRONT_SIZE: usize = 20;
 pub const FEED_SIZE: usize = 20;
 /// Project detail URLs per sitemap chunk (id bucket).
 pub const SITEMAP_CHUNK: i64 = 1000;
+/// Projects per page of the "Top" listing.
+pub const TOP_PAGE_SIZE: i64 = 20;
+/// Pages of the "Top" listing (the best 100 projects): a bound, so that every change touches
+/// a constant number of them (see [`pages_touched`]).
+pub const TOP_PAGES: u32 = 5;
 
 /// One logical page; each has an HTML object and, where a program would want one, a JSON twin.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PageKey {
     Front,
-    Listing { page: u32 },
-    Detail { project_id: i64 },
-    TagIndex { tag: String },
-    TagPage { tag: String, page: u32 },
+    Listing {
+        page: u32,
+    },
+    Detail {
+        project_id: i64,
+    },
+    TagIndex {
+        tag: String,
+    },
+    TagPage {
+        tag: String,
+        page: u32,
+    },
     Feed,
     SitemapIndex,
-    Sitemap { chunk: u32 },
+    Sitemap {
+        chunk: u32,
+    },
+    /// Page `page` of the "Top" listing (1 to [`TOP_PAGES`]).
+    Top {
+        page: u32,
+    },
     Robots,
     NotFound,
     Stylesheet,
@@ -138,16 +158,32 @@ pub fn tag_pages_from(tag: &str, before: i64, count: i64) -> Vec<PageKey> {
 
 /// Maps a change to the pages it touches: the heart of incremental publishing.
 ///
-/// A vote or a thread edit touches only its project's detail page. A proposal touches its
+/// A vote or a thread edit touches its project's detail page. A proposal touches its
 /// detail page, its listing page and the one before (whose "newer" link may have appeared),
-/// the front page, its tags' pages, the feed and the sitemap.
+/// the front page, its tags' pages, the feed and the sitemap. Every change also touches the
+/// [`TOP_PAGES`] pages of the Top listing.
 ///
 /// ```
 /// use generator::paths::{pages_touched, Change, PageKey, Target};
 /// let t = pages_touched(&Change::Voted { project_id: 7 });
-/// assert_eq!(t, vec![Target::Page(PageKey::Detail { project_id: 7 })]);
+/// assert_eq!(t[0], Target::Page(PageKey::Detail { project_id: 7 }));
+/// assert_eq!(t[1..], generator::paths::top_pages().into_iter().map(Target::Page).collect::<Vec<_>>()[..]);
 /// ```
 pub fn pages_touched(change: &Change) -> Vec<Target> {
+    let mut targets = pages_listed(change);
+    // Any change can move its project in the Top listing: a vote its score, a thread its
+    // activity, a proposal or moderation its presence, a tag edit its card. Every Top page
+    // may shift, and there are only TOP_PAGES of them.
+    targets.extend(top_pages().into_iter().map(Target::Page));
+    targets
+}
+
+/// The pages of the Top listing.
+pub fn top_pages() -> Vec<PageKey> {
+    (1..=TOP_PAGES).map(|page| PageKey::Top { page }).collect()
+}
+
+fn pages_listed(change: &Change) -> Vec<Target> {
     let page = Target::Page;
     match change {
         Change::Voted { project_id } | Change::ThreadsChanged { project_id } => {
@@ -206,6 +242,7 @@ pub fn cache_tags(key: &PageKey) -> Vec<String> {
         PageKey::Feed => "feed".to_owned(),
         PageKey::SitemapIndex => "sitemap".to_owned(),
         PageKey::Sitemap { chunk } => format!("sitemap:{chunk}"),
+        PageKey::Top { page } => format!("top:{page}"),
         PageKey::Robots | PageKey::NotFound | PageKey::Stylesheet | PageKey::Script => "deployment".to_owned(),
     };
     vec![tag]
@@ -240,6 +277,7 @@ pub fn prefixes_covering(tag: &str) -> Option<&'static [&'static str]> {
         "tag" => Some(&["/tags/", "/api/v1/tags/"]),
         "feed" => Some(&["/feed.xml"]),
         "sitemap" => Some(&["/sitemap"]),
+        "top" => Some(&["/top/", "/api/v1/top"]),
         _ => None,
     }
 }
@@ -255,6 +293,8 @@ pub fn url_of(key: &PageKey) -> String {
         PageKey::Feed => "/feed.xml".into(),
         PageKey::SitemapIndex => "/sitemap.xml".into(),
         PageKey::Sitemap { chunk } => format!("/sitemaps/{chunk}.xml"),
+        PageKey::Top { page: 1 } => "/top/".into(),
+        PageKey::Top { page } => format!("/top/page/{page}/"),
         PageKey::Robots => "/robots.txt".into(),
         PageKey::NotFound => "/404.html".into(),
         PageKey::Stylesheet => "/static/style.css".into(),
@@ -276,6 +316,8 @@ pub fn json_url_of(key: &PageKey) -> Option<String> {
         PageKey::Detail { project_id } => Some(format!("/api/v1/projects/{project_id}.json")),
         PageKey::TagIndex { tag } => Some(format!("/api/v1/tags/{tag}.json")),
         PageKey::TagPage { tag, page } => Some(format!("/api/v1/tags/{tag}/page/{page}.json")),
+        PageKey::Top { page: 1 } => Some("/api/v1/top.json".into()),
+        PageKey::Top { page } => Some(format!("/api/v1/top/page/{page}.json")),
         _ => None,
     }
 }
@@ -363,6 +405,11 @@ pub fn key_for_path(path: &str) -> Option<PageKey> {
         ["feed.xml"] => PageKey::Feed,
         ["sitemap.xml"] => PageKey::SitemapIndex,
         ["sitemaps", k] => PageKey::Sitemap { chunk: number(k.strip_suffix(".xml")?)? },
+        ["top", ""] | ["api", "v1", "top.json"] => PageKey::Top { page: 1 },
+        ["top", "page", k, ""] => PageKey::Top { page: number(k).filter(|k| (2..=TOP_PAGES).contains(k))? },
+        ["api", "v1", "top", "page", k] => {
+            PageKey::Top { page: number(k.strip_suffix(".json")?).filter(|k| (2..=TOP_PAGES).contains(k))? }
+        }
         ["robots.txt"] => PageKey::Robots,
         ["404.html"] => PageKey::NotFound,
         ["static", "style.css"] => PageKey::Stylesheet,
@@ -377,16 +424,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vote_touches_only_its_detail_page() {
+    fn vote_touches_its_detail_page_and_the_top_pages_only() {
         let t = pages_touched(&Change::Voted { project_id: 123_456 });
-        assert_eq!(t, vec![Target::Page(PageKey::Detail { project_id: 123_456 })]);
+        let mut expected = vec![Target::Page(PageKey::Detail { project_id: 123_456 })];
+        expected.extend((1..=TOP_PAGES).map(|page| Target::Page(PageKey::Top { page })));
+        assert_eq!(t, expected);
     }
 
     #[test]
     fn proposal_touches_a_bounded_set_whatever_the_id() {
         for id in [1, 50, 51, 99_999, 100_000] {
             let change = Change::Proposed { project_id: id, tags: vec!["a".into(), "b".into()] };
-            assert!(pages_touched(&change).len() <= 9, "id {id}");
+            assert!(pages_touched(&change).len() <= 9 + TOP_PAGES as usize, "id {id}");
         }
     }
 
@@ -413,6 +462,8 @@ mod tests {
             PageKey::Feed,
             PageKey::SitemapIndex,
             PageKey::Sitemap { chunk: 1 },
+            PageKey::Top { page: 1 },
+            PageKey::Top { page: 2 },
         ];
         let tags: Vec<String> = keys.iter().flat_map(cache_tags).collect();
         let unique: std::collections::BTreeSet<&String> = tags.iter().collect();
@@ -444,9 +495,13 @@ mod tests {
             PageKey::Feed,
             PageKey::SitemapIndex,
             PageKey::Sitemap { chunk: 1 },
+            PageKey::Top { page: 1 },
+            PageKey::Top { page: TOP_PAGES },
             PageKey::Robots,
             PageKey::NotFound,
         ];
+        assert_eq!(key_for_path("/top/page/1/"), None, "page 1 is /top/");
+        assert_eq!(key_for_path(&format!("/top/page/{}/", TOP_PAGES + 1)), None, "no page past the last");
         for key in keys {
             let objects = object_keys_of(&key);
             assert_eq!(object_key_for_path(&url_of(&key)), objects[0]);

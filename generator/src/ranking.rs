@@ -11,7 +11,7 @@
 
 use std::cmp::Ordering;
 
-use crate::model::Thread;
+use crate::model::{Project, Thread};
 
 /// z for a two-sided 95 % interval.
 const Z: f64 = 1.959_963_984_540_054;
@@ -37,6 +37,62 @@ pub fn best_first(a: &Thread, b: &Thread) -> Ordering {
         .total_cmp(&wilson_lower_bound(a.up_vote, a.down_vote))
         .then_with(|| a.created_at.cmp(&b.created_at))
         .then_with(|| a.thread_id.cmp(&b.thread_id))
+}
+
+/// What the Top listing orders a project by, as migration 0008 keeps it in D1: the votes of
+/// its threads that are not hidden themselves, and the newest of its own and its threads'
+/// creation times.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProjectFacts {
+    pub project_id: i64,
+    pub up_total: i64,
+    pub down_total: i64,
+    pub last_active: String,
+}
+
+impl ProjectFacts {
+    /// The facts of a project (with all its threads, hidden ones included).
+    pub fn of(project: &Project) -> Self {
+        let shown = project.threads.iter().filter(|t| !t.hidden);
+        let (up_total, down_total) = shown.fold((0, 0), |(u, d), t| (u + t.up_vote, d + t.down_vote));
+        let newest_thread = project.threads.iter().map(|t| t.created_at.as_str()).max().unwrap_or("");
+        ProjectFacts {
+            project_id: project.project_id,
+            up_total,
+            down_total,
+            last_active: project.created_at.as_str().max(newest_thread).to_owned(),
+        }
+    }
+
+    /// The up share smoothed towards one half, `(up + 1) / (up + down + 2)`: computed in SQL
+    /// alike (no square root there), so D1's index and a full build order projects the same.
+    pub fn score(&self) -> f64 {
+        (self.up_total as f64 + 1.0) / ((self.up_total + self.down_total) as f64 + 2.0)
+    }
+}
+
+/// Facts ordered Top first, for a sorted set of the listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopEntry(pub ProjectFacts);
+
+impl Ord for TopEntry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        top_first(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for TopEntry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Top first: the higher score, then the more recent activity, then the newer project.
+pub fn top_first(a: &ProjectFacts, b: &ProjectFacts) -> Ordering {
+    b.score()
+        .total_cmp(&a.score())
+        .then_with(|| b.last_active.cmp(&a.last_active))
+        .then_with(|| b.project_id.cmp(&a.project_id))
 }
 
 #[cfg(test)]
@@ -74,6 +130,33 @@ mod tests {
         assert_eq!(wilson_lower_bound(-3, -3), 0.0, "nonsense counts rank as none");
         assert!(wilson_lower_bound(3, 0) > wilson_lower_bound(1, 0), "more agreement, more confidence");
         assert!(wilson_lower_bound(i64::MAX, 0) <= 1.0);
+    }
+
+    #[test]
+    fn top_projects_by_smoothed_share_then_activity_then_newest() {
+        let facts = |id: i64, up: i64, down: i64, active: &str| ProjectFacts {
+            project_id: id,
+            up_total: up,
+            down_total: down,
+            last_active: active.into(),
+        };
+        let mut all = [
+            facts(1, 1, 0, "2024-01-01"),
+            facts(2, 90, 10, "2024-01-01"),
+            facts(3, 0, 0, "2024-03-01"),
+            facts(4, 0, 0, "2024-02-01"),
+            facts(5, 0, 0, "2024-02-01"),
+            facts(6, 1, 3, "2024-09-01"),
+        ];
+        all.sort_by(top_first);
+        let ids: Vec<i64> = all.iter().map(|f| f.project_id).collect();
+        assert_eq!(ids, vec![2, 1, 3, 5, 4, 6], "90 of 100 beats one of one; unvoted by activity, then newest");
+        for a in &all {
+            for b in &all {
+                assert_eq!(top_first(a, b), top_first(b, a).reverse());
+                assert_eq!(top_first(a, b) == Ordering::Equal, a.project_id == b.project_id, "total");
+            }
+        }
     }
 
     #[test]

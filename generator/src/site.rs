@@ -5,13 +5,14 @@
 //! arithmetic is [`gather`](crate::gather)'s alone, and a native test in `crowdfund-core` holds
 //! the two models' answers equal.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 
 use crate::gather::{self, ReadModel, Stats};
 use crate::model::{Project, ProjectSummary, Snapshot};
 use crate::pages::{render, Page, PageData, SiteConfig};
 use crate::paths::{tag_pages_for_count, PageKey, Target, SITE_WIDE_PAGES};
+use crate::ranking::{ProjectFacts, TopEntry};
 use crate::Result;
 
 /// A snapshot indexed for page lookups: the projects pages show (hidden ones left out, hidden
@@ -21,6 +22,9 @@ use crate::Result;
 #[derive(Debug, Clone, Default)]
 pub struct SiteIndex {
     projects: BTreeMap<i64, Project>,
+    /// What the Top listing orders the shown projects by, by project and in Top order.
+    facts: BTreeMap<i64, ProjectFacts>,
+    top: BTreeSet<TopEntry>,
     tags: BTreeMap<String, Vec<i64>>,
     max_id: i64,
 }
@@ -46,10 +50,13 @@ impl SiteIndex {
         self.max_id = self.max_id.max(project.project_id);
         let id = project.project_id;
         self.unindex_tags(id);
+        let facts = ProjectFacts::of(&project);
+        self.unrank(id);
         let Some(mut project) = project.visible() else {
             self.projects.remove(&id);
             return;
         };
+        self.rank(facts);
         project.tags.sort();
         project.tags.dedup();
         project.threads.sort_by_key(|t| t.thread_id);
@@ -87,6 +94,22 @@ impl SiteIndex {
         let ProjectSummary { project_id, project_name, tagline, tags, created_at } = ProjectSummary::from(project);
         let hidden = project.hidden;
         self.upsert(Project { project_id, project_name, tagline, tags, created_at, hidden, ..Project::default() });
+        if self.facts.contains_key(&project.project_id) {
+            // The Top listing's facts come from the threads the summary leaves out.
+            self.unrank(project.project_id);
+            self.rank(ProjectFacts::of(project));
+        }
+    }
+
+    fn rank(&mut self, facts: ProjectFacts) {
+        self.top.insert(TopEntry(facts.clone()));
+        self.facts.insert(facts.project_id, facts);
+    }
+
+    fn unrank(&mut self, project_id: i64) {
+        if let Some(old) = self.facts.remove(&project_id) {
+            self.top.remove(&TopEntry(old));
+        }
     }
 
     /// Every page but the detail pages: the site-wide ones and those gathered from many
@@ -129,6 +152,7 @@ impl SiteIndex {
         if with_details {
             keys.extend(self.projects.keys().map(|id| PageKey::Detail { project_id: *id }));
         }
+        keys.extend((1..=gather::last_top_page(self.projects.len() as i64)).map(|page| PageKey::Top { page }));
         let chunks = gather::sitemap_chunks(self.max_id);
         keys.extend((1..=chunks).map(|chunk| PageKey::Sitemap { chunk }));
         for (tag, ids) in &self.tags {
@@ -193,6 +217,12 @@ impl ReadModel for SiteIndex {
         let start = usize::try_from(offset).unwrap_or(0).min(ids.len());
         let end = start.saturating_add(usize::try_from(limit).unwrap_or(0)).min(ids.len());
         Ok(self.summaries(ids[start..end].iter()))
+    }
+
+    async fn top(&self, offset: i64, limit: i64) -> Result<Vec<ProjectSummary>, Infallible> {
+        let (skip, take) = (usize::try_from(offset).unwrap_or(0), usize::try_from(limit).unwrap_or(0));
+        let ids: Vec<i64> = self.top.iter().skip(skip).take(take).map(|e| e.0.project_id).collect();
+        Ok(self.summaries(ids.iter()))
     }
 }
 

@@ -18,6 +18,7 @@ pub mod search;
 mod sitemap;
 mod tag;
 pub mod thread_page;
+mod top;
 mod view;
 pub mod visitor;
 
@@ -89,6 +90,12 @@ pub enum PageData {
         chunk: u32,
         project_ids: Vec<i64>,
     },
+    /// Page `page` of the Top listing: its projects, best first.
+    Top {
+        page: u32,
+        items: Vec<ProjectSummary>,
+        last_page: u32,
+    },
     Robots,
     NotFound,
     Stylesheet,
@@ -117,6 +124,7 @@ pub fn render(site: &SiteConfig, data: &PageData) -> Result<Vec<Page>> {
         PageData::Sitemap { chunk, project_ids } => sitemap::chunk(site, *chunk, project_ids),
         PageData::Robots => misc::robots(site),
         PageData::NotFound => misc::not_found(site),
+        PageData::Top { page, items, last_page } => top::render(site, *page, items, *last_page),
         PageData::Stylesheet => Ok(vec![misc::stylesheet()]),
         PageData::Script => Ok(vec![misc::script()]),
         PageData::Gone(_) => Ok(Vec::new()),
@@ -147,6 +155,7 @@ pub fn key_of(data: &PageData) -> PageKey {
         PageData::Feed { .. } => PageKey::Feed,
         PageData::SitemapIndex { .. } => PageKey::SitemapIndex,
         PageData::Sitemap { chunk, .. } => PageKey::Sitemap { chunk: *chunk },
+        PageData::Top { page, .. } => PageKey::Top { page: *page },
         PageData::Robots => PageKey::Robots,
         PageData::NotFound => PageKey::NotFound,
         PageData::Stylesheet => PageKey::Stylesheet,

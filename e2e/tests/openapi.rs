@@ -21,8 +21,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 /// The documented published pages (GET and HEAD, served by the page route).
-const PAGES: &[&str] =
-    &["/projects", "/api/v1/projects.json", "/projects/{project_id}", "/api/v1/projects/{project_id}.json"];
+const PAGES: &[&str] = &[
+    "/projects",
+    "/api/v1/projects.json",
+    "/projects/{project_id}",
+    "/api/v1/projects/{project_id}.json",
+    "/api/v1/top.json",
+];
 
 /// Every operation, in the order the server test calls them (proposals first). One client
 /// (one cookie jar) makes every call, so the visitor the first proposal issues is the author
@@ -59,6 +64,7 @@ const OPERATIONS: &[&str] = &[
     "moderationLog",
     "searchPage",
     "search",
+    "getTop",
     "newVoter",
     "newVisitor",
     "vote",
@@ -686,6 +692,7 @@ async fn the_worker_serves_what_the_description_says() -> anyhow::Result<()> {
             }
             "searchPage" => assert!(answer.text().contains(r#"href="/projects/1/""#), "the spec's project is found"),
             "search" => assert_eq!(body["projects"][0]["project_id"], ids.project, "{body}"),
+            "getTop" => assert!(body["projects"].as_array().is_some_and(|p| !p.is_empty()), "{body}"),
             "startRebuild" => {
                 ids.rebuild = body["rebuild_id"].as_str().expect("rebuild_id").to_owned();
                 assert_eq!(body["status_url"], ids.fill("/api/v1/admin/rebuilds/{rebuild_id}"));

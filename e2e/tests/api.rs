@@ -178,7 +178,7 @@ async fn tag_edits_are_atomic_on_every_path() -> anyhow::Result<()> {
     let refused = client
         .json(Method::PUT, &format!("/api/v1/projects/{id}/tags"), &json!({"add": too_many, "remove": ["soil"]}))
         .await?;
-    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert_eq!(refused.status, 409, "{}", refused.text());
     assert_eq!(refused.json()["error"]["field"], "add");
     let unchanged =
         client.json(Method::PATCH, &format!("/api/v1/projects/{id}/tags"), &json!({"add": ["garden"]})).await?;

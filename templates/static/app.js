@@ -371,7 +371,6 @@
       var n = button && button.querySelector(".n");
       if (!n) return;
       n.textContent = String(counts[direction]);
-      button.setAttribute("aria-label", (direction === "up" ? "Up-vote" : "Down-vote") + " (" + counts[direction] + ")");
       button.setAttribute("aria-pressed", String(pressed === direction));
     });
   }

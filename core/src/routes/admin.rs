@@ -42,7 +42,7 @@ pub async fn export<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
         Some(a) => a
             .parse::<i64>()
             .ok()
-            .filter(|a| *a >= 0)
+            .filter(|a| (0..=input::MAX_ID).contains(a))
             .ok_or_else(|| ApiError::invalid("after", "must be a project id or 0"))?,
         None => 0,
     };

@@ -19,7 +19,7 @@ pub const MAX_TAGLINE_CHARS: usize = 200;
 pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG_CHARS: usize = 32;
 pub const MAX_MESSAGE_CHARS: usize = 10_000;
-/// Problems plus solutions in one proposal; threads in one UpdateThreads call.
+/// Problems (and solutions) in one proposal; threads in one UpdateThreads call.
 pub const MAX_THREADS_PER_WRITE: usize = 20;
 pub const MAX_THREADS_LIMIT: u32 = 100;
 pub const DEFAULT_THREADS_LIMIT: u32 = 20;
@@ -40,7 +40,14 @@ pub fn parse_json_within<T: DeserializeOwned>(body: &[u8], limit: usize) -> ApiR
         std::str::from_utf8(body).map_err(|_| ApiError::Malformed { message: "the body is not valid UTF-8".into() })?;
     let is_object = text.trim_start().starts_with('{');
     let not_an_object = || ApiError::invalid("body", "must be a JSON object");
-    match serde_json::from_str(text) {
+    let parsed = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut value) => {
+            integral_numbers(&mut value);
+            T::deserialize(value)
+        }
+        Err(e) => Err(e),
+    };
+    match parsed {
         Ok(value) if is_object => Ok(value),
         Ok(_) => Err(not_an_object()),
         Err(e) if e.classify() == serde_json::error::Category::Data => {
@@ -54,6 +61,34 @@ pub fn parse_json_within<T: DeserializeOwned>(body: &[u8], limit: usize) -> ApiR
             message: format!("the body is not valid JSON: {}", strip_position(&e.to_string())),
         }),
     }
+}
+
+/// Makes every number without a fraction an integer (`4574.0` is `4574`): JSON has one
+/// number type, and JSON Schema's `integer` is any number whose fraction is zero.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= MAX_ID as f64) {
+                // Within ±2^53 the float is exactly this integer.
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
+/// Deserializes an optional field that, when present, must be a `T`: absent is `None` (with
+/// `#[serde(default)]`), and `null` is refused like any other wrong type (422), as the
+/// description's schemas say (`Option<T>` alone would take `null` for absent).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 fn strip_position(message: &str) -> String {
@@ -114,11 +149,10 @@ impl ProposeRequest {
         let project_name = line("project_name", &self.project_name, MAX_NAME_CHARS)?;
         let tagline = line("tagline", &self.tagline, MAX_TAGLINE_CHARS)?;
         let tags = tags("tags", &self.tags)?;
-        if self.problems.len() + self.solutions.len() > MAX_THREADS_PER_WRITE {
-            return Err(ApiError::invalid(
-                "problems",
-                format!("at most {MAX_THREADS_PER_WRITE} problems and solutions together"),
-            ));
+        for (field, list) in [("problems", &self.problems), ("solutions", &self.solutions)] {
+            if list.len() > MAX_THREADS_PER_WRITE {
+                return Err(ApiError::invalid(field, format!("at most {MAX_THREADS_PER_WRITE} {field}")));
+            }
         }
         let problems = messages("problems", &self.problems)?;
         let solutions = messages("solutions", &self.solutions)?;
@@ -131,7 +165,7 @@ impl ProposeRequest {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TagsRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub project_id: Option<i64>,
     #[serde(default)]
     pub add: Vec<String>,
@@ -166,13 +200,13 @@ impl TagsRequest {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThreadInput {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub thread_id: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub project_id: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub parent_id: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub thread_type: Option<String>,
     pub message: String,
 }
@@ -240,9 +274,12 @@ pub struct VoteRequest {
     pub direction: String,
 }
 
+/// The largest id: 2^53, so every id is exact as a JavaScript number.
+pub const MAX_ID: i64 = 1 << 53;
+
 /// Checks an id from the outside: positive and small enough to be a JS number.
 pub fn id(field: &str, value: i64) -> ApiResult<i64> {
-    if (1..=(1_i64 << 53)).contains(&value) {
+    if (1..=MAX_ID).contains(&value) {
         Ok(value)
     } else {
         Err(ApiError::invalid(field, "must be a positive integer"))
@@ -258,8 +295,18 @@ pub fn threads_limit(raw: Option<&str>) -> ApiResult<u32> {
     }
 }
 
+/// Refuses text longer than `max_chars` as sent: the description's `maxLength` counts what
+/// is sent, before trimming (the normalised text is held to the same bound after).
+fn within(field: &str, raw: &str, max_chars: usize) -> ApiResult<()> {
+    if raw.chars().count() > max_chars {
+        return Err(ApiError::invalid(field, format!("at most {max_chars} characters")));
+    }
+    Ok(())
+}
+
 /// A one-line text field: trimmed, NFC, non-empty, no control characters, bounded.
 pub fn line(field: &str, raw: &str, max_chars: usize) -> ApiResult<String> {
+    within(field, raw, max_chars)?;
     let text: String = raw.trim().nfc().collect();
     if text.is_empty() {
         return Err(ApiError::invalid(field, "must not be empty"));
@@ -275,6 +322,7 @@ pub fn line(field: &str, raw: &str, max_chars: usize) -> ApiResult<String> {
 
 /// A Markdown message: like [`line`] but newlines and tabs are kept.
 pub fn message(field: &str, raw: &str) -> ApiResult<String> {
+    within(field, raw, MAX_MESSAGE_CHARS)?;
     let text: String = raw.replace("\r\n", "\n").trim().nfc().collect();
     if text.is_empty() {
         return Err(ApiError::invalid(field, "must not be empty"));
@@ -295,6 +343,9 @@ fn messages(field: &str, raw: &[String]) -> ApiResult<Vec<String>> {
 /// Normalises one tag: trimmed, NFC, lower-cased, inner whitespace as `-`; letters, digits
 /// and `-` only, so a tag is always a safe URL path segment.
 pub fn tag(field: &str, raw: &str) -> ApiResult<String> {
+    if raw.chars().count() > MAX_TAG_CHARS {
+        return Err(ApiError::invalid(field, format!("a tag has at most {MAX_TAG_CHARS} characters")));
+    }
     let lowered: String = raw.trim().nfc().collect::<String>().to_lowercase();
     let tag = lowered.split_whitespace().collect::<Vec<_>>().join("-");
     if tag.is_empty() {
@@ -309,13 +360,15 @@ pub fn tag(field: &str, raw: &str) -> ApiResult<String> {
     Ok(tag)
 }
 
+/// Normalises a list of tags. The limit counts the tags as sent, duplicates too, as the
+/// description's `maxItems` says: a list the schema refuses is never accepted.
 fn tags(field: &str, raw: &[String]) -> ApiResult<Vec<String>> {
+    if raw.len() > MAX_TAGS {
+        return Err(ApiError::invalid(field, format!("at most {MAX_TAGS} tags")));
+    }
     let mut out = raw.iter().map(|t| tag(field, t)).collect::<ApiResult<Vec<_>>>()?;
     out.sort();
     out.dedup();
-    if out.len() > MAX_TAGS {
-        return Err(ApiError::invalid(field, format!("at most {MAX_TAGS} tags")));
-    }
     Ok(out)
 }
 
@@ -369,6 +422,7 @@ mod tests {
         assert_eq!(line("f", "   ", 10).unwrap_err().status(), 422);
         assert_eq!(line("f", "a\u{0}b", 10).unwrap_err().status(), 422);
         assert!(line("f", &"x".repeat(11), 10).is_err());
+        assert!(line("f", &format!("x{}", " ".repeat(10)), 10).is_err(), "the length as sent counts");
         assert_eq!(message("m", "line 1\r\nline 2").expect("ok"), "line 1\nline 2");
     }
 
@@ -379,6 +433,22 @@ mod tests {
         assert!(tag("tags", "<script>").is_err());
         let many: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
         assert_eq!(tags("tags", &many).unwrap_err().field(), Some("tags"));
+        let repeated = vec!["same".to_owned(); MAX_TAGS + 1];
+        assert_eq!(tags("remove", &repeated).unwrap_err().field(), Some("remove"), "duplicates count too");
+        assert_eq!(tags("remove", &repeated[..MAX_TAGS]).expect("ten"), vec!["same"]);
+    }
+
+    #[test]
+    fn integral_floats_are_integers_and_null_is_not_absent() {
+        let edit: TagsRequest = parse_json(br#"{"project_id": 7.0, "add": ["a"]}"#).expect("7.0 is an integer");
+        assert_eq!(edit.project_id, Some(7));
+        assert_eq!(parse_json::<TagsRequest>(br#"{"project_id": 7.5, "add": ["a"]}"#).unwrap_err().status(), 422);
+        let absent: TagsRequest = parse_json(br#"{"add": ["a"]}"#).expect("absent");
+        assert_eq!(absent.project_id, None);
+        let null = parse_json::<TagsRequest>(br#"{"project_id": null, "add": ["a"]}"#).unwrap_err();
+        assert_eq!((null.status(), null.field()), (422, Some("project_id")));
+        let thread = parse_json::<ThreadsRequest>(br#"{"threads": [{"message": "m", "parent_id": null}]}"#);
+        assert_eq!(thread.unwrap_err().status(), 422);
     }
 
     #[test]

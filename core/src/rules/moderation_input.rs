@@ -16,9 +16,9 @@ pub const MAX_DISPLAY_NAME_CHARS: usize = 40;
 #[serde(deny_unknown_fields)]
 pub struct ModerateThreadRequest {
     pub action: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::rules::input::present")]
     pub revision_id: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::rules::input::present")]
     pub reason: Option<String>,
 }
 
@@ -27,7 +27,7 @@ pub struct ModerateThreadRequest {
 #[serde(deny_unknown_fields)]
 pub struct ModerateProjectRequest {
     pub action: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::rules::input::present")]
     pub reason: Option<String>,
 }
 

@@ -75,7 +75,7 @@ describe("axe-core", () => {
   test("the pages are the ones asked for", () => {
     const statuses = Object.fromEntries([...checked].map(([name, page]) => [name, page.status]));
     const expected = Object.fromEntries(PAGE_KINDS.map((k) => [k.name, 200]));
-    Object.assign(expected, { "not-found": 404, "form-error": 422 });
+    Object.assign(expected, { "not-found": 404, "form-error": 422, "search-refused": 422 });
     assert.deepEqual(statuses, expected);
   });
 });

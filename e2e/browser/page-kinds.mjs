@@ -22,7 +22,7 @@ export async function seedSite(api) {
   const [comment] = await api.as(author).threads(project, [{ thread_type: "COMMENT", message: "A comment with a [link](https://example.com/)" }]);
   await api.as(author).threads(project, [{ parent_id: comment, message: "And a reply to it" }]);
   await api.published(`/api/v1/projects/${project}.json`, (j) => j.threads.length === 4);
-  for (const listed of ["/api/v1/projects.json", "/api/v1/projects/page/1.json", `/api/v1/tags/${tag}.json`]) {
+  for (const listed of ["/api/v1/projects.json", "/api/v1/projects/page/1.json", `/api/v1/tags/${tag}.json`, "/api/v1/top.json"]) {
     await api.published(listed, (j) => j.projects.some((p) => p.project_id === project));
   }
   return { project, thread: comment, author, tag };
@@ -46,6 +46,9 @@ export const PAGE_KINDS = [
     open: (page, base, site) => page.goto(`${base}/projects/${site.project}/threads/${site.thread}/edit`),
   },
   { name: "me", asAuthor: true, open: (page, base) => page.goto(`${base}/me`) },
+  { name: "top", open: (page, base) => page.goto(`${base}/top/`) },
+  { name: "search", open: (page, base) => page.goto(`${base}/search?q=outside+checkers`) },
+  { name: "search-refused", open: (page, base) => page.goto(`${base}/search?q=${"x ".repeat(9)}`) },
   { name: "not-found", open: (page, base) => page.goto(`${base}/no-such-page/`) },
   {
     // The page a refused HTML form post answers: the front page's proposal form, sent as a

@@ -25,13 +25,16 @@ pub struct SearchQuery {
 impl SearchQuery {
     /// Reads `q` and `page` (1 when absent).
     pub fn parse(q: Option<&str>, page: Option<&str>) -> ApiResult<SearchQuery> {
-        let text = q.unwrap_or("").trim();
-        if text.chars().count() > MAX_QUERY_CHARS {
+        // The rules hold for the query as sent (as the description's schema states them), then
+        // it is trimmed.
+        let raw = q.unwrap_or("");
+        if raw.chars().count() > MAX_QUERY_CHARS {
             return Err(ApiError::invalid("q", format!("at most {MAX_QUERY_CHARS} characters")));
         }
-        if text.chars().any(char::is_control) {
+        if raw.chars().any(char::is_control) {
             return Err(ApiError::invalid("q", "must not contain control characters"));
         }
+        let text = raw.trim();
         let words: Vec<String> =
             text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
         if words.len() > MAX_WORDS {
@@ -94,6 +97,8 @@ mod tests {
         assert!(SearchQuery::parse(Some(&"é".repeat(MAX_QUERY_CHARS)), None).is_ok(), "characters, not bytes");
         assert_eq!(field(&"a ".repeat(MAX_WORDS + 1), None), "q");
         assert_eq!(field("a\u{0}b", None), "q");
+        assert_eq!(field("\tpadded", None), "q", "as sent, not as trimmed");
+        assert_eq!(field(&format!("{}a", " ".repeat(MAX_QUERY_CHARS)), None), "q");
         for page in ["0", "51", "-1", "x", ""] {
             assert_eq!(field("a", Some(page)), "page", "{page}");
         }

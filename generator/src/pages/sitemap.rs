@@ -28,13 +28,15 @@ pub(super) fn index(site: &SiteConfig, chunks: u32) -> Result<Vec<Page>> {
     Ok(vec![single(&PageKey::SitemapIndex, XML, IndexXml { sitemaps }.render()?)])
 }
 
-/// Renders `/sitemaps/{chunk}.xml`; chunk 1 also lists the front page.
+/// Renders `/sitemaps/{chunk}.xml`; chunk 1 also lists the front page and the Top listing.
 pub(super) fn chunk(site: &SiteConfig, chunk: u32, project_ids: &[i64]) -> Result<Vec<Page>> {
     let mut ids = project_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let front = (chunk == 1).then(|| absolute(site, &url_of(&PageKey::Front)));
-    let urls = front
+    let listings = [PageKey::Front, PageKey::Top { page: 1 }];
+    let firsts: Vec<String> =
+        if chunk == 1 { listings.iter().map(|key| absolute(site, &url_of(key))).collect() } else { Vec::new() };
+    let urls = firsts
         .into_iter()
         .chain(ids.into_iter().map(|project_id| absolute(site, &url_of(&PageKey::Detail { project_id }))))
         .collect();

@@ -47,10 +47,16 @@ impl SiteIndex {
     /// Inserts or replaces a project (the property tests apply changes this way), as pages
     /// show it: a hidden project is removed.
     pub fn upsert(&mut self, project: Project) {
+        let facts = ProjectFacts::of(&project);
+        self.upsert_with(project, facts);
+    }
+
+    /// [`upsert`](Self::upsert) with the project's Top facts already known (a summary has no
+    /// threads to compute them from).
+    fn upsert_with(&mut self, project: Project, facts: ProjectFacts) {
         self.max_id = self.max_id.max(project.project_id);
         let id = project.project_id;
         self.unindex_tags(id);
-        let facts = ProjectFacts::of(&project);
         self.unrank(id);
         let Some(mut project) = project.visible() else {
             self.projects.remove(&id);
@@ -93,12 +99,10 @@ impl SiteIndex {
     pub fn upsert_summary(&mut self, project: &Project) {
         let ProjectSummary { project_id, project_name, tagline, tags, created_at } = ProjectSummary::from(project);
         let hidden = project.hidden;
-        self.upsert(Project { project_id, project_name, tagline, tags, created_at, hidden, ..Project::default() });
-        if self.facts.contains_key(&project.project_id) {
-            // The Top listing's facts come from the threads the summary leaves out.
-            self.unrank(project.project_id);
-            self.rank(ProjectFacts::of(project));
-        }
+        // The Top listing's facts come from the threads the summary leaves out.
+        let facts = ProjectFacts::of(project);
+        let summary = Project { project_id, project_name, tagline, tags, created_at, hidden, ..Project::default() };
+        self.upsert_with(summary, facts);
     }
 
     fn rank(&mut self, facts: ProjectFacts) {

@@ -10,6 +10,9 @@ use anyhow::{bail, Context, Result};
 
 use crate::{free_port, repo_root, TempDir};
 
+/// `make dev` serves on PORT, its Worker on PORT+1 and the edge's purge listener on PORT+2.
+const PORTS_USED: u16 = 3;
+
 /// A running `make dev`.
 pub struct MakeDev {
     pub url: String,
@@ -20,9 +23,23 @@ pub struct MakeDev {
 
 impl MakeDev {
     /// Runs `make dev PORT=<free> STATE=<fresh>` and waits until the seed projects are in.
+    /// A port found free can be taken by a concurrent test before `make dev` binds it: when
+    /// that is why it stopped, it is run again on fresh ports (three attempts).
     pub fn start(seeded_projects: i64) -> Result<Self> {
+        for attempt in 1..=3 {
+            let mut dev = Self::spawn()?;
+            match dev.wait_seeded(seeded_projects, Duration::from_secs(300)) {
+                Ok(()) => return Ok(dev),
+                Err(_) if attempt < 3 && dev.log_text().contains("Address already in use") => drop(dev),
+                Err(e) => return Err(e),
+            }
+        }
+        bail!("make dev found no free ports in three attempts")
+    }
+
+    fn spawn() -> Result<Self> {
         let tmp = TempDir::new("crowdfund-make-dev")?;
-        let port = free_port()?;
+        let port = free_run_of_ports(PORTS_USED)?;
         let log = tmp.0.join("make-dev.log");
         let out = std::fs::File::create(&log)?;
         let child = Command::new("make")
@@ -35,9 +52,7 @@ impl MakeDev {
             .process_group(0)
             .spawn()
             .context("running make dev")?;
-        let mut dev = MakeDev { url: format!("http://127.0.0.1:{port}"), child: Some(child), log, _tmp: tmp };
-        dev.wait_seeded(seeded_projects, Duration::from_secs(300))?;
-        Ok(dev)
+        Ok(MakeDev { url: format!("http://127.0.0.1:{port}"), child: Some(child), log, _tmp: tmp })
     }
 
     fn wait_seeded(&mut self, projects: i64, timeout: Duration) -> Result<()> {
@@ -77,4 +92,17 @@ impl Drop for MakeDev {
             crate::stop_group(&mut child);
         }
     }
+}
+
+/// A port P such that P..P+count were all free a moment ago on 127.0.0.1.
+fn free_run_of_ports(count: u16) -> Result<u16> {
+    for _ in 0..50 {
+        let first = free_port()?;
+        let Some(last) = first.checked_add(count - 1) else { continue };
+        let held: Vec<_> = (first..=last).map_while(|p| std::net::TcpListener::bind(("127.0.0.1", p)).ok()).collect();
+        if held.len() == usize::from(count) {
+            return Ok(first);
+        }
+    }
+    bail!("no run of {count} free ports found on 127.0.0.1")
 }

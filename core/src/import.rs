@@ -2,20 +2,26 @@
 //! `shared/bench/make_snapshot.py`'s) with their ids, times and vote totals, so a site can be
 //! restored from a backup or moved. Admin only; a bounded chunk per call, one D1 batch per
 //! chunk (all or nothing). Pages are not touched: run the admin rebuild afterwards.
+//!
+//! Resumable: a chunk whose projects are already there with the same content (an interrupted
+//! run, a retry whose answer was lost) is not a conflict: those projects are skipped and the
+//! rest loaded. Only a project stored with other content, or an id or name another project
+//! holds, is refused (409).
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use generator::model::ThreadType;
 #[cfg(doc)]
-use generator::model::{Project, Thread};
+use generator::model::Thread;
+use generator::model::{Project, Revision, ThreadType};
 
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::projects::is_tag_limit;
+use crate::read_model::{assemble, whole_projects};
 use crate::rules::input;
 use crate::search;
-use crate::sql::{self, Database, Statement};
+use crate::sql::{self, Database, DbError, Statement};
 
 /// Most projects per import call (keeps one batch well inside D1's statement limits).
 pub const MAX_IMPORT_PROJECTS: usize = 20;
@@ -149,11 +155,124 @@ fn imported_id(field: &str, id: i64) -> ApiResult<i64> {
     }
 }
 
-/// Writes a validated chunk in one batch; an id or name already present is a 409.
+/// Writes a validated chunk in one batch. Projects already there with the same content are
+/// skipped (a resumed or retried import); any other id or name already present is a 409.
 pub async fn import(db: &impl Database, req: &ImportRequest) -> ApiResult<Value> {
+    let chunk = req.projects.iter().map(ImportProject::as_project).collect::<ApiResult<Vec<_>>>()?;
+    let all: Vec<&Project> = chunk.iter().collect();
+    let (results, loaded, skipped) = match insert(db, &all).await {
+        Ok(results) => (results, all, 0),
+        Err(e) if e.is_any_unique_violation() => {
+            let stored = stored_projects(db, &all).await?;
+            let mut rest = Vec::new();
+            for p in all {
+                match stored.iter().find(|s| s.project_id == p.project_id) {
+                    Some(s) if s == p => {}
+                    Some(_) => {
+                        return Err(ApiError::Conflict {
+                            message: format!("project {} is already there with other content", p.project_id),
+                            field: Some("projects".into()),
+                        })
+                    }
+                    None => rest.push(p),
+                }
+            }
+            let skipped = chunk.len() - rest.len();
+            let results = if rest.is_empty() { Vec::new() } else { insert(db, &rest).await.map_err(refusal)? };
+            (results, rest, skipped)
+        }
+        Err(e) => return Err(refusal(e)),
+    };
+    let threads: usize = loaded.iter().map(|p| p.threads.len()).sum();
+    Ok(json!({
+        "projects": loaded.len(), "skipped": skipped, "threads": threads,
+        "rows_written": sql::rows_written(&results),
+    }))
+}
+
+/// The stored projects among a chunk's ids, whole (hidden ones and their revisions included).
+async fn stored_projects(db: &impl Database, chunk: &[&Project]) -> ApiResult<Vec<Project>> {
+    let ids: Vec<String> = chunk.iter().map(|p| p.project_id.to_string()).collect();
+    // The ids are validated integers: constant text, not input.
+    let filter = format!("p.project_id IN ({})", ids.join(","));
+    let results = db.batch(whole_projects(&filter, Vec::new()).to_vec()).await?;
+    Ok(assemble(&results, 0)?)
+}
+
+/// What a failed import batch tells the caller.
+fn refusal(e: DbError) -> ApiError {
+    if e.is_any_unique_violation() {
+        ApiError::Conflict {
+            message: "a project or thread id or name already exists".into(),
+            field: Some("projects".into()),
+        }
+    } else if is_tag_limit(&e) {
+        ApiError::invalid("projects", format!("a project has at most {} tags", input::MAX_TAGS))
+    } else if e.is_foreign_key_violation() {
+        ApiError::invalid("projects", "a reply's parent is missing from the import")
+    } else {
+        e.into()
+    }
+}
+
+impl ImportProject {
+    /// The project as the site would store and export it: tags normalized, sorted and unique;
+    /// threads and revisions in id order.
+    pub fn as_project(&self) -> ApiResult<Project> {
+        let mut tags = self.tags.iter().map(|t| input::tag("tags", t)).collect::<ApiResult<Vec<_>>>()?;
+        tags.sort();
+        tags.dedup();
+        let mut threads: Vec<generator::model::Thread> = self
+            .threads
+            .iter()
+            .map(|t| {
+                let mut revisions: Vec<Revision> = t
+                    .revisions
+                    .iter()
+                    .map(|r| Revision {
+                        revision_id: r.revision_id,
+                        message: r.message.clone(),
+                        written_at: r.written_at.clone(),
+                        replaced_at: r.replaced_at.clone(),
+                    })
+                    .collect();
+                revisions.sort_by_key(|r| r.revision_id);
+                generator::model::Thread {
+                    thread_id: t.thread_id,
+                    project_id: t.project_id,
+                    parent_id: t.parent_id,
+                    thread_type: t.thread_type,
+                    message: t.message.clone(),
+                    up_vote: t.up_vote,
+                    down_vote: t.down_vote,
+                    created_at: t.created_at.clone(),
+                    author: t.author.clone(),
+                    author_name: t.author_name.clone(),
+                    edited_at: t.edited_at.clone(),
+                    revisions,
+                    hidden: t.hidden,
+                }
+            })
+            .collect();
+        threads.sort_by_key(|t| t.thread_id);
+        Ok(Project {
+            project_id: self.project_id,
+            project_name: self.project_name.clone(),
+            tagline: self.tagline.clone(),
+            tags,
+            created_at: self.created_at.clone(),
+            author: self.author.clone(),
+            author_name: self.author_name.clone(),
+            threads,
+            hidden: self.hidden,
+        })
+    }
+}
+
+/// Inserts projects in one batch (all or nothing).
+async fn insert<D: Database>(db: &D, projects: &[&Project]) -> Result<Vec<D::Rows>, DbError> {
     let mut statements = Vec::new();
-    let mut threads = 0;
-    for p in &req.projects {
+    for p in projects {
         statements.push(Statement::new(
             "INSERT INTO projects (project_id, project_name, name_key, tagline, created_at, author, author_name, hidden) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -171,14 +290,13 @@ pub async fn import(db: &impl Database, req: &ImportRequest) -> ApiResult<Value>
         for tag in &p.tags {
             statements.push(Statement::new(
                 "INSERT OR IGNORE INTO tags (project_id, tag) VALUES (?1, ?2)",
-                params![p.project_id, input::tag("tags", tag)?],
+                params![p.project_id, tag],
             ));
         }
         statements.push(search::index_projects("p.project_id = ?1", params![p.project_id]));
-        // Parents before replies: ids grow with time, so id order is creation order.
-        let mut ordered: Vec<_> = p.threads.iter().collect();
-        ordered.sort_by_key(|t| t.thread_id);
-        for t in ordered {
+        // Parents before replies: ids grow with time, so id order (the threads' order in a
+        // normalized project) is creation order.
+        for t in &p.threads {
             statements.push(Statement::new(
                 "INSERT INTO threads (thread_id, project_id, parent_id, thread_type, message, up_vote, down_vote, created_at, \
                  author, author_name, updated_at, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -204,22 +322,7 @@ pub async fn import(db: &impl Database, req: &ImportRequest) -> ApiResult<Value>
                     params![r.revision_id, t.thread_id, &r.message, &r.written_at, &r.replaced_at],
                 ));
             }
-            threads += 1;
         }
     }
-    let results = db.batch(statements).await.map_err(|e| {
-        if e.is_any_unique_violation() {
-            ApiError::Conflict {
-                message: "a project or thread id or name already exists".into(),
-                field: Some("projects".into()),
-            }
-        } else if is_tag_limit(&e) {
-            ApiError::invalid("projects", format!("a project has at most {} tags", input::MAX_TAGS))
-        } else if e.is_foreign_key_violation() {
-            ApiError::invalid("projects", "a reply's parent is missing from the import")
-        } else {
-            e.into()
-        }
-    })?;
-    Ok(json!({ "projects": req.projects.len(), "threads": threads, "rows_written": sql::rows_written(&results) }))
+    db.batch(statements).await
 }

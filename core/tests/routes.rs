@@ -174,8 +174,16 @@ fn an_export_imports_into_an_empty_site_with_ids_and_totals() {
     assert_eq!(import.status, 201, "{}", import.text());
     let again = send(&target, &admin(request(Method::Get, "/api/v1/export"))).json();
     assert_eq!(again["projects"], export["projects"]);
-    // The same chunk again conflicts; a text body is 415; an unknown field 422.
-    assert_eq!(send(&target, &admin(json_request(Method::Post, "/api/v1/admin/import", &chunk))).status, 409);
+    // The same chunk again (a retry, a resumed run) skips what is there; the same id with
+    // other content conflicts; a text body is 415; an unknown field 422.
+    let again = send(&target, &admin(json_request(Method::Post, "/api/v1/admin/import", &chunk)));
+    assert_eq!((again.status, again.json()["skipped"].as_i64()), (201, Some(1)), "{}", again.text());
+    let mut changed = export["projects"][0].clone();
+    changed["tagline"] = json!("another tagline");
+    let conflict =
+        send(&target, &admin(json_request(Method::Post, "/api/v1/admin/import", &json!({"projects": [changed]}))));
+    assert_eq!(conflict.status, 409, "{}", conflict.text());
+    assert!(conflict.text().contains(&format!("project {id} is already there")), "{}", conflict.text());
     let text = admin(request(Method::Post, "/api/v1/admin/import").with_header("content-type", "text/plain"))
         .with_body(chunk.to_string());
     assert_eq!(send(&target, &text).status, 415);
@@ -226,6 +234,55 @@ fn unknown_methods_are_405_with_allow_on_every_route() {
     }
     let page = send(&p, &request(Method::Delete, "/projects/1/"));
     assert_eq!((page.status, page.header("allow")), (405, Some("GET, HEAD")));
+}
+
+#[test]
+fn a_resumed_import_loads_what_is_missing_and_skips_what_is_there() {
+    let source = TestPlatform::default();
+    let first = propose(&source, json!({"project_name": "First", "tagline": "t", "tags": ["a"], "problems": ["p"]}));
+    let second = propose(&source, json!({"project_name": "Second", "tagline": "t", "solutions": ["s"]}));
+    let admin = |req: crowdfund_core::http::Request| req.with_header("authorization", "Bearer test-admin-token");
+    let export = send(&source, &admin(request(Method::Get, "/api/v1/export"))).json();
+    let target = TestPlatform::default();
+    // An interrupted run loaded the first project only.
+    let head = json!({"projects": [export["projects"][0]]});
+    assert_eq!(send(&target, &admin(json_request(Method::Post, "/api/v1/admin/import", &head))).status, 201);
+    let whole = json!({"projects": export["projects"]});
+    let resumed = send(&target, &admin(json_request(Method::Post, "/api/v1/admin/import", &whole)));
+    assert_eq!(resumed.status, 201, "{}", resumed.text());
+    assert_eq!((resumed.json()["projects"].as_i64(), resumed.json()["skipped"].as_i64()), (Some(1), Some(1)));
+    let moved = send(&target, &admin(request(Method::Get, "/api/v1/export"))).json();
+    assert_eq!(moved["projects"], export["projects"]);
+    let ids: Vec<i64> =
+        moved["projects"].as_array().unwrap().iter().map(|p| p["project_id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![first, second]);
+    // A different project under a name already taken is a real conflict, and loads nothing.
+    let mut clash = export["projects"][1].clone();
+    clash["project_id"] = json!(999);
+    clash["threads"] = json!([]);
+    let refused =
+        send(&target, &admin(json_request(Method::Post, "/api/v1/admin/import", &json!({"projects": [clash]}))));
+    assert_eq!(refused.status, 409, "{}", refused.text());
+}
+
+#[test]
+fn writes_with_the_admin_token_count_against_the_admin_limit_not_the_address() {
+    let mut p = TestPlatform::default();
+    p.limits.limit = Some(2);
+    let admin = |req: crowdfund_core::http::Request| req.with_header("authorization", "Bearer test-admin-token");
+    for _ in 0..2 {
+        assert_eq!(send(&p, &admin(request(Method::Post, "/api/v1/admin/rebuilds"))).status, 202);
+    }
+    // The address has used none of its writes; the admin limit is spent.
+    assert!(propose_named(&p, "Still allowed") > 0);
+    let third = send(&p, &admin(request(Method::Post, "/api/v1/admin/rebuilds")));
+    assert_eq!((third.status, third.header("retry-after")), (429, Some("10")));
+    // A wrong token is an address's write like any other.
+    let forged = send(&p, &request(Method::Post, "/api/v1/admin/rebuilds").with_header("authorization", "Bearer nope"));
+    assert_eq!(forged.status, 401);
+    let uses = p.limits.uses.borrow();
+    assert_eq!(uses.get("ADMIN_WRITES/admin"), Some(&3));
+    assert_eq!(uses.keys().filter(|k| k.starts_with("WRITES_BY_ADDRESS/")).count(), 1);
 }
 
 #[test]

@@ -31,10 +31,16 @@ fn bearer<'a, P: Platform>(c: &Call<'a, P>) -> &'a str {
     c.req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or("").trim()
 }
 
-/// Checks the admin bearer token (a Worker secret), in constant time.
-pub fn require_admin<P: Platform>(c: &Call<'_, P>) -> ApiResult<()> {
+/// Whether the request carries the admin bearer token (a Worker secret), compared in constant
+/// time.
+pub fn is_admin<P: Platform>(c: &Call<'_, P>) -> bool {
     let expected = c.platform.config().admin_token.as_bytes();
-    if expected.is_empty() || !constant_time_eq(bearer(c).as_bytes(), expected) {
+    !expected.is_empty() && constant_time_eq(bearer(c).as_bytes(), expected)
+}
+
+/// Checks the admin bearer token.
+pub fn require_admin<P: Platform>(c: &Call<'_, P>) -> ApiResult<()> {
+    if !is_admin(c) {
         return Err(ApiError::Unauthenticated("this operation needs the admin bearer token".into()));
     }
     Ok(())

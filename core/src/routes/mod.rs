@@ -128,7 +128,11 @@ async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
         return Ok(Response::new(204, Vec::new()));
     }
     if c.req.method.has_body() {
-        limits::check_address(c.platform, c.req.header("cf-connecting-ip")).await?;
+        if auth::is_admin(c) {
+            limits::check_admin(c.platform).await?;
+        } else {
+            limits::check_address(c.platform, c.req.header("cf-connecting-ip")).await?;
+        }
     }
     match c.route.handler {
         Handler::ProposeProject => projects::propose(c).await,

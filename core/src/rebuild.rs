@@ -1,6 +1,13 @@
 //! The admin rebuild: re-renders every page from D1, for template changes and recovery. It runs
-//! as a chain of queue messages, each a bounded step (100 projects, or 20 tags, or the site-wide
-//! pages), so no single invocation does O(projects) work; progress is a D1 row.
+//! as a chain of queue messages. A message runs bounded steps (100 projects, or 20 tags, or the
+//! site-wide pages), one after another, while the invocation's budget lasts (a few seconds and
+//! well inside the platform's 1000 subrequests), then sends the next; so no invocation does
+//! O(projects) work, and a chain does not pay the queue's batch wait per step. Progress is a D1
+//! row, written after every step.
+//!
+//! Steps run in the one consumer, one batch at a time, like change publishes: a rebuild's page
+//! can never overwrite a newer publish of the same page. Within a step, pages are rendered a
+//! few at a time ([`publish::publish_keys`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -19,6 +26,11 @@ use crate::sql::{self, Database, Rows, Statement};
 const PROJECTS_PER_STEP: i64 = 100;
 /// Tags per step.
 const TAGS_PER_STEP: i64 = 20;
+/// A message stops starting steps once this much time went by...
+const MESSAGE_BUDGET_MS: u64 = 5_000;
+/// ...or once another step like the last could take it past this many subrequests (the
+/// platform allows 1000 an invocation; a step of 100 projects takes about 320).
+const MESSAGE_BUDGET_SUBREQUESTS: usize = 700;
 
 /// Where a rebuild is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +54,8 @@ pub async fn start(platform: &impl Platform) -> ApiResult<String> {
     platform
         .db()
         .query(Statement::new(
-            "INSERT INTO rebuilds (rebuild_id, started_ms, phase) VALUES (?1, ?2, 'projects')",
+            "INSERT INTO rebuilds (rebuild_id, started_ms, phase, projects_total) \
+             VALUES (?1, ?2, 'projects', (SELECT count(*) FROM projects))",
             params![&rebuild_id, platform.now().ms],
         ))
         .await?;
@@ -51,9 +64,31 @@ pub async fn start(platform: &impl Platform) -> ApiResult<String> {
     Ok(rebuild_id)
 }
 
-/// Runs one step: publishes its pages, records progress and sends the next step.
+/// Runs a message's steps: publishes their pages and records progress after each, while the
+/// message's budget lasts; then sends the next step, or finishes the rebuild.
 pub async fn step(platform: &impl Platform, m: &RebuildMessage) -> ApiResult<()> {
-    let (keys, next) = plan(platform.db(), &m.step).await?;
+    let start = platform.now().ms;
+    let mut spent = 0;
+    let mut current = m.step.clone();
+    loop {
+        let (next, subrequests) = run_step(platform, &m.rebuild_id, &current).await?;
+        spent += subrequests;
+        let Some(next) = next else { return Ok(()) };
+        let elapsed = platform.now().ms.saturating_sub(start);
+        if elapsed >= MESSAGE_BUDGET_MS || spent + subrequests > MESSAGE_BUDGET_SUBREQUESTS {
+            let message = RebuildMessage { rebuild_id: m.rebuild_id.clone(), step: next };
+            platform.queue().send(&serde_json::to_value(&message)?).await?;
+            return Ok(());
+        }
+        current = next;
+    }
+}
+
+/// Runs one step: publishes its pages and records progress. Returns the step after it and the
+/// subrequests it took.
+async fn run_step(platform: &impl Platform, rebuild_id: &str, step: &Step) -> ApiResult<(Option<Step>, usize)> {
+    let (keys, next) = plan(platform.db(), step).await?;
+    let projects = keys.iter().filter(|k| matches!(k, PageKey::Detail { .. })).count();
     let done = publish::publish_keys(platform, keys).await?;
     let phase = match &next {
         Some(Step::Projects { .. }) => "projects",
@@ -64,8 +99,9 @@ pub async fn step(platform: &impl Platform, m: &RebuildMessage) -> ApiResult<()>
     let now = platform.now().ms;
     let finished = next.is_none().then_some(now);
     let mut statements = vec![Statement::new(
-        "UPDATE rebuilds SET pages = pages + ?2, phase = ?3, finished_ms = ?4 WHERE rebuild_id = ?1",
-        params![&m.rebuild_id, done.pages as u64, phase, finished],
+        "UPDATE rebuilds SET pages = pages + ?2, phase = ?3, finished_ms = ?4, projects_done = projects_done + ?5 \
+         WHERE rebuild_id = ?1",
+        params![rebuild_id, done.pages as u64, phase, finished, projects as u64],
     )];
     // Every page was re-rendered: once the last step is stored, every edge copy goes, in one
     // purge of everything (not a purge per page, which would spend the budget for hours).
@@ -73,11 +109,9 @@ pub async fn step(platform: &impl Platform, m: &RebuildMessage) -> ApiResult<()>
         statements.push(purge::owe_everything(now));
     }
     platform.db().batch(statements).await?;
-    if let Some(step) = next {
-        let message = RebuildMessage { rebuild_id: m.rebuild_id.clone(), step };
-        platform.queue().send(&serde_json::to_value(&message)?).await?;
-    }
-    Ok(())
+    // The plan's read, a read per page, its writes and deletes, the progress batch.
+    let subrequests = 2 + done.pages + done.objects_written + done.objects_deleted;
+    Ok((next, subrequests))
 }
 
 /// Lists a step's pages and the step after it.
@@ -168,10 +202,13 @@ pub async fn progress(db: &impl Database, rebuild_id: &str) -> ApiResult<Value> 
         phase: String,
         pages: i64,
         finished_ms: Option<i64>,
+        projects_total: i64,
+        projects_done: i64,
     }
     let row: Option<Row> = db
         .query(Statement::new(
-            "SELECT rebuild_id, started_ms, phase, pages, finished_ms FROM rebuilds WHERE rebuild_id = ?1",
+            "SELECT rebuild_id, started_ms, phase, pages, finished_ms, projects_total, projects_done \
+             FROM rebuilds WHERE rebuild_id = ?1",
             params![rebuild_id],
         ))
         .await?
@@ -183,5 +220,6 @@ pub async fn progress(db: &impl Database, rebuild_id: &str) -> ApiResult<Value> 
     Ok(json!({
         "rebuild_id": r.rebuild_id, "phase": r.phase, "pages_rendered": r.pages,
         "started_ms": r.started_ms, "finished_ms": r.finished_ms, "done": r.finished_ms.is_some(),
+        "projects_total": r.projects_total, "projects_done": r.projects_done,
     }))
 }

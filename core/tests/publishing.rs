@@ -140,12 +140,43 @@ fn the_admin_rebuild_renders_every_page_in_steps_and_reports_progress() {
     );
     assert_eq!(start.status, 202);
     let status_url = start.json()["status_url"].as_str().expect("status_url").to_owned();
-    let steps = common::drain_now(&p);
-    assert_eq!(steps.len(), 3, "projects, tags, site");
+    let messages = common::drain_now(&p);
+    assert_eq!(messages.len(), 1, "a small site's steps (projects, tags, site) fit one message's budget");
     let progress = send(&p, &request(Method::Get, &status_url).with_header("authorization", "Bearer test-admin-token"));
     assert_eq!((progress.json()["done"].as_bool(), progress.json()["phase"].as_str()), (Some(true), Some("done")));
+    assert_eq!(
+        (progress.json()["projects_total"].as_i64(), progress.json()["projects_done"].as_i64()),
+        (Some(3), Some(3))
+    );
     for key in ["projects/3/index.html", "tags/x/index.html", "index.html", "feed.xml", "sitemaps/1.xml"] {
         assert!(p.pages.body(key).is_some(), "{key}");
     }
     assert!(p.pages.body("static/style.css").is_none(), "deployment pages are not stored");
+}
+
+#[test]
+fn a_big_rebuild_chains_messages_within_the_subrequest_budget_and_counts_every_project() {
+    let p = TestPlatform::default();
+    for i in 0..250 {
+        propose(&p, json!({"project_name": format!("Big {i}"), "tagline": "t"}));
+    }
+    drain(&p);
+    let admin = |req: crowdfund_core::http::Request| req.with_header("authorization", "Bearer test-admin-token");
+    let start = send(&p, &admin(request(Method::Post, "/api/v1/admin/rebuilds")));
+    let status_url = start.json()["status_url"].as_str().expect("status_url").to_owned();
+    let status = || send(&p, &admin(request(Method::Get, &status_url))).json();
+    assert_eq!((status()["projects_total"].as_i64(), status()["projects_done"].as_i64()), (Some(250), Some(0)));
+    let mut messages = 0;
+    while let Some(body) = p.queue.take().into_iter().next() {
+        messages += 1;
+        let before = status()["projects_done"].as_i64().unwrap();
+        assert_eq!(run(crowdfund_core::publish::consume(&p, &[body])), vec![Delivery::Ack]);
+        assert!(status()["projects_done"].as_i64().unwrap() > before || status()["done"] == json!(true));
+    }
+    // 100 projects are about 320 subrequests: two steps a message, so three steps take two.
+    assert_eq!(messages, 2);
+    assert_eq!((status()["projects_done"].as_i64(), status()["done"].as_bool()), (Some(250), Some(true)));
+    for id in [1, 100, 101, 250] {
+        assert!(p.pages.body(&format!("projects/{id}/index.html")).is_some(), "project {id}");
+    }
 }

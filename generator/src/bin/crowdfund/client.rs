@@ -95,27 +95,47 @@ impl AdminSource {
     }
 }
 
-/// Fetches the whole read model through the admin export, page by page.
+/// Fetches the whole read model through the admin export, page by page (each retried through
+/// rate limits and transient failures), with progress.
 pub async fn export(instance: &Instance, token: &str) -> Result<(generator::SiteConfig, generator::model::Snapshot)> {
+    let total: serde_json::Value = instance.get_json("/api/v1/health").await?;
+    let mut progress = crate::progress::Progress::new("export", "projects", total["projects"].as_u64().unwrap_or(0));
+    let mut snapshot = generator::model::Snapshot::default();
+    let site = export_after(instance, token, 0, |page| {
+        progress.inc(page.len() as u64);
+        snapshot.projects.extend(page);
+        Ok(())
+    })
+    .await?;
+    progress.finish();
+    Ok((site, snapshot))
+}
+
+/// Reads the admin export from the project after `after` to the end, handing each page's
+/// projects to `take`; returns the instance's site settings.
+pub async fn export_after(
+    instance: &Instance,
+    token: &str,
+    mut after: i64,
+    mut take: impl FnMut(Vec<generator::model::Project>) -> Result<()>,
+) -> Result<generator::SiteConfig> {
     #[derive(serde::Deserialize)]
     struct Page {
         site: generator::SiteConfig,
         projects: Vec<generator::model::Project>,
         next_after: Option<i64>,
     }
-    let mut snapshot = generator::model::Snapshot::default();
-    let mut after = 0;
     loop {
         let url = format!("{}/api/v1/export?after={after}", instance.base);
-        let response = instance.http.get(&url).bearer_auth(token).send().await.with_context(|| format!("GET {url}"))?;
+        let response = crate::retry::send(&format!("GET {url}"), || instance.http.get(&url).bearer_auth(token)).await?;
         if !response.status().is_success() {
             bail!("GET {url}: {}", response.status());
         }
         let page: Page = response.json().await.with_context(|| format!("parsing {url}"))?;
-        snapshot.projects.extend(page.projects);
+        take(page.projects)?;
         match page.next_after {
             Some(next) => after = next,
-            None => return Ok((page.site, snapshot)),
+            None => return Ok(page.site),
         }
     }
 }

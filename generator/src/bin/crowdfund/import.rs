@@ -1,6 +1,9 @@
 //! `crowdfund import --to URL FILE`: loads a snapshot file into an instance through the admin
-//! import (ids, times and vote totals kept), in chunks, then starts an admin rebuild so the
-//! pages follow. The target should be empty: ids or names already present are refused.
+//! import (ids, times and vote totals kept), in chunks, with progress, then starts an admin
+//! rebuild so the pages follow (`--wait` follows it to the end). Each chunk is retried through
+//! rate limits and transient failures, and the import resumes: run again after an interruption,
+//! it skips the projects already there with the same content and loads the rest. Only a real
+//! conflict (a project there with other content, an id or name another project holds) stops it.
 
 use std::path::PathBuf;
 
@@ -9,6 +12,8 @@ use generator::model::Snapshot;
 use serde_json::json;
 
 use crate::client::{self, Instance};
+use crate::progress::Progress;
+use crate::{rebuild, retry};
 
 /// Projects per import call (the Worker accepts at most 20).
 const CHUNK: usize = 20;
@@ -21,6 +26,9 @@ pub struct Args {
     /// Admin bearer token (default: $CROWDFUND_ADMIN_TOKEN).
     #[arg(long)]
     admin_token: Option<String>,
+    /// Follow the rebuild that follows the import to its end, with progress.
+    #[arg(long)]
+    wait: bool,
     /// The snapshot file.
     file: PathBuf,
 }
@@ -31,22 +39,37 @@ pub async fn run(args: Args) -> Result<()> {
     let text = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let snapshot: Snapshot =
         serde_json::from_slice(&text).with_context(|| format!("parsing {}", args.file.display()))?;
+    let url = format!("{}/api/v1/admin/import", instance.base);
+    let mut progress = Progress::new("import", "projects", snapshot.projects.len() as u64);
+    let (mut loaded, mut skipped) = (0, 0);
     for (i, chunk) in snapshot.projects.chunks(CHUNK).enumerate() {
-        let url = format!("{}/api/v1/admin/import", instance.base);
-        let response = instance.http.post(&url).bearer_auth(&token).json(&json!({ "projects": chunk })).send().await?;
-        if !response.status().is_success() {
-            let status = response.status();
-            bail!("import chunk {i}: {status}: {}", response.text().await.unwrap_or_default());
+        let body = json!({ "projects": chunk });
+        let what = format!("import chunk {i}");
+        let response = retry::send(&what, || instance.http.post(&url).bearer_auth(&token).json(&body)).await?;
+        let status = response.status();
+        let answer: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!(
+                "{what}: {status}: {answer}\n{} projects are in; fix the conflict and run the same command again to \
+                 load the rest",
+                progress.done()
+            );
         }
+        loaded += answer["projects"].as_u64().unwrap_or(0);
+        skipped += answer["skipped"].as_u64().unwrap_or(0);
+        progress.inc(chunk.len() as u64);
     }
-    let url = format!("{}/api/v1/admin/rebuilds", instance.base);
-    let started: serde_json::Value =
-        instance.http.post(&url).bearer_auth(&token).send().await?.error_for_status()?.json().await?;
+    let took = progress.finish();
     println!(
-        "import: {} projects into {}; rebuild started: {}",
-        snapshot.projects.len(),
+        "import: {loaded} projects loaded, {skipped} already there, into {} in {:.1} s",
         instance.base,
-        started["status_url"].as_str().unwrap_or("?")
+        took.as_secs_f64()
     );
+    let status_url = rebuild::start(&instance, &token).await?;
+    if args.wait {
+        println!("rebuild: {}", rebuild::summary(&rebuild::follow(&instance, &token, &status_url).await?));
+    } else {
+        println!("import: rebuild started: {status_url}");
+    }
     Ok(())
 }

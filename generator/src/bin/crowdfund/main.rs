@@ -1,8 +1,9 @@
 //! `crowdfund`: the generator's command line. One file per subcommand:
 //! `build` (full site from a snapshot or a running instance), `seed` (load projects through the
 //! public write API), `verify` (compare what an instance serves with a full build of its data),
-//! `export` and `import` (back up and move a site's data, admin), `cron` (fire a local Worker's
-//! cron triggers).
+//! `export` and `import` (back up and move a site's data, admin), `rebuild` (re-render every
+//! page, admin), `cron` (fire a local Worker's cron triggers). Long commands show progress
+//! (`progress`) and retry through rate limits and transient failures (`retry`).
 
 use clap::{Parser, Subcommand};
 
@@ -11,6 +12,9 @@ mod client;
 mod cron;
 mod export;
 mod import;
+mod progress;
+mod rebuild;
+mod retry;
 mod seed;
 mod verify;
 
@@ -36,8 +40,11 @@ enum Command {
     Seed(seed::Args),
     /// Write an instance's whole data as a snapshot file (admin).
     Export(export::Args),
-    /// Load a snapshot file into an empty instance, ids and totals kept, then rebuild (admin).
+    /// Load a snapshot file into an instance, ids and totals kept, then rebuild (admin);
+    /// resumes an interrupted import.
     Import(import::Args),
+    /// Re-render every page of an instance (admin); --wait follows it to the end.
+    Rebuild(rebuild::Args),
     /// Check that every page an instance serves equals a full rebuild from its data.
     Verify(verify::Args),
     /// Fire a local Worker's cron triggers (wrangler dev does not), at start and on schedule.
@@ -51,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed(args) => seed::run(args).await,
         Command::Export(args) => export::run(args).await,
         Command::Import(args) => import::run(args).await,
+        Command::Rebuild(args) => rebuild::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Cron(args) => cron::run(args).await,
     }

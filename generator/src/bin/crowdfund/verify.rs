@@ -4,7 +4,8 @@
 //! page is in the page store (not just rendered on demand by the Worker). Pointed at the edge
 //! (`make dev`'s http://127.0.0.1:8787), it checks what the edge serves, the spec's alias URLs
 //! included; it first waits until publishing and purging have drained (health says nothing is
-//! owed), since pages converge only then.
+//! owed), since pages converge only then. It shows progress as it compares, and ends with how
+//! many pages it compared, how long that took and which differ.
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::client::AdminSource;
+use crate::progress::Progress;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -103,19 +105,22 @@ pub async fn run(args: Args) -> Result<()> {
             anyhow::Ok(why.map(|why| (url, why)))
         });
     }
+    let mut progress = Progress::new("verify", "pages", checked as u64);
     let mut differing = Vec::new();
     while let Some(result) = tasks.join_next().await {
         if let Some(diff) = result?? {
             differing.push(diff);
         }
+        progress.inc(1);
     }
+    let took = progress.finish().as_secs_f64();
     differing.sort();
     for (url, why) in &differing {
         println!("verify: {url}: {why}");
     }
     if !differing.is_empty() {
-        bail!("verify: {} of {checked} pages differ from a full build", differing.len());
+        bail!("verify: {} of {checked} pages differ from a full build (compared in {took:.1} s)", differing.len());
     }
-    println!("verify: all {checked} pages equal a full build");
+    println!("verify: all {checked} pages equal a full build (compared in {took:.1} s)");
     Ok(())
 }

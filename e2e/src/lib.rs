@@ -476,11 +476,13 @@ pub fn unique(prefix: &str) -> String {
 
 /// Runs the generator CLI (`target/release/crowdfund`, built by `make cli`).
 pub fn crowdfund_cli(args: &[&str]) -> Result<std::process::Output> {
-    let bin = repo_root().join("target/release/crowdfund");
-    let out = Command::new(&bin)
-        .args(args)
-        .env("CROWDFUND_ADMIN_TOKEN", dev_var("ADMIN_TOKEN")?)
-        .output()
-        .with_context(|| format!("running {} (make cli builds it)", bin.display()))?;
+    let out = crowdfund_command(args)?.output().with_context(|| "running crowdfund (make cli builds it)")?;
     Ok(out)
+}
+
+/// The `crowdfund` command with the admin token in its environment, not started.
+pub fn crowdfund_command(args: &[&str]) -> Result<Command> {
+    let mut cmd = Command::new(repo_root().join("target/release/crowdfund"));
+    cmd.args(args).env("CROWDFUND_ADMIN_TOKEN", dev_var("ADMIN_TOKEN")?);
+    Ok(cmd)
 }

@@ -1,7 +1,10 @@
 //! Admin operations: the rebuild re-renders every page from D1 in bounded steps with progress,
-//! and admin routes refuse callers without the bearer token.
+//! admin routes refuse callers without the bearer token, and an import killed halfway
+//! completes when run again.
 
-use crowdfund_e2e::{crowdfund_cli, dev_var, unique, Options, Server, FRESHNESS_DEADLINE};
+use std::time::{Duration, Instant};
+
+use crowdfund_e2e::{crowdfund_cli, crowdfund_command, dev_var, unique, Options, Server, FRESHNESS_DEADLINE};
 use serde_json::json;
 
 #[tokio::test]
@@ -113,5 +116,80 @@ async fn export_then_import_moves_a_site_with_ids_times_and_totals() -> anyhow::
     let again = crowdfund_cli(&["import", "--to", &target.url, file])?;
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("409"));
+    Ok(())
+}
+
+/// A snapshot of `n` projects with a thread each, in the export's format.
+fn snapshot(n: i64) -> serde_json::Value {
+    let projects: Vec<_> = (1..=n)
+        .map(|id| {
+            json!({"project_id": id, "project_name": format!("Moved project {id}"), "tagline": format!("moved {id}"),
+                "tags": ["moved", format!("group-{}", id % 7)], "created_at": "2026-01-02T03:04:05Z",
+                "threads": [{"thread_id": id, "project_id": id, "parent_id": null, "thread_type": "PROBLEM",
+                    "message": format!("problem **{id}**"), "up_vote": id % 5, "down_vote": 1,
+                    "created_at": "2026-01-02T03:04:05Z"}]})
+        })
+        .collect();
+    json!({ "projects": projects })
+}
+
+#[tokio::test]
+async fn an_import_killed_halfway_completes_when_run_again() -> anyhow::Result<()> {
+    const PROJECTS: i64 = 2000;
+    let dir = crowdfund_e2e::TempDir::new("crowdfund-resume")?;
+    let file = dir.0.join("snapshot.json");
+    std::fs::write(&file, serde_json::to_vec(&snapshot(PROJECTS))?)?;
+    let file = file.to_str().expect("utf-8 path");
+    let target = Server::start()?;
+    let client = target.client();
+    let projects =
+        || async { anyhow::Ok(client.get("/api/v1/health").await?.json()["projects"].as_i64().unwrap_or(-1)) };
+
+    // The first run is killed once some chunks are in.
+    let mut first = crowdfund_command(&["import", "--to", &target.url, file])?
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + FRESHNESS_DEADLINE;
+    while projects().await? < 200 {
+        assert!(first.try_wait()?.is_none(), "the import ended before it could be interrupted");
+        assert!(Instant::now() < deadline, "the import loaded nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill()?;
+    first.wait()?;
+    let half = projects().await?;
+    assert!(half < PROJECTS, "the import was interrupted halfway: {half} of {PROJECTS}");
+
+    // The second run skips what is in, loads the rest and follows the rebuild to its end.
+    let out = crowdfund_cli(&["import", "--wait", "--to", &target.url, file])?;
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    let numbers: Vec<i64> = said
+        .split("import: ")
+        .nth(1)
+        .expect("an import summary")
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .take(2)
+        .collect();
+    let (loaded, skipped) = (numbers[0], numbers[1]);
+    assert_eq!(loaded + skipped, PROJECTS, "{said}");
+    assert!(skipped >= half, "{said}");
+    assert!(said.contains("rebuild: ") && said.contains("pages in"), "{said}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("import: 2000/2000 projects (100%)"));
+    assert_eq!(projects().await?, PROJECTS);
+
+    // Every page equals a full build of the data, which equals the file.
+    let out = crowdfund_cli(&["verify", "--from", &target.url])?;
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("equal a full build (compared in"), "{said}");
+    let copy = dir.0.join("copy.json");
+    let copy = copy.to_str().expect("utf-8 path");
+    let out = crowdfund_cli(&["export", "--from", &target.url, "--out", copy])?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let moved: serde_json::Value = serde_json::from_slice(&std::fs::read(copy)?)?;
+    assert_eq!(moved["projects"].as_array().map(Vec::len), Some(PROJECTS as usize));
+    assert_eq!(moved["projects"][1999]["threads"][0]["message"], "problem **2000**");
     Ok(())
 }

@@ -101,3 +101,32 @@ fn path_with_suffix(path: &Path, suffix: &str) -> PathBuf {
     name.push(suffix);
     PathBuf::from(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(id: i64) -> String {
+        let p = Project { project_id: id, project_name: format!("P{id}"), ..Project::default() };
+        serde_json::to_string(&p).unwrap()
+    }
+
+    #[test]
+    fn an_interrupted_export_resumes_after_its_last_whole_project() {
+        let dir = std::env::temp_dir().join(format!("crowdfund-export-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let partial = dir.join("snapshot.json.partial");
+        let header = json!({ "from": "http://a" }).to_string();
+        std::fs::write(&partial, format!("{header}\n{}\n{}\n{{\"project_id\": 3, \"proj", project(1), project(2)))
+            .unwrap();
+        let kept = resume(&partial, "http://a").unwrap();
+        assert_eq!(kept.iter().map(|p| p.project_id).collect::<Vec<_>>(), [1, 2]);
+        // The cut line is gone, so what is appended next starts on a line of its own.
+        let text = std::fs::read_to_string(&partial).unwrap();
+        assert_eq!(text, format!("{header}\n{}\n{}\n", project(1), project(2)));
+        // Another instance's partial file is not mixed in.
+        assert!(resume(&partial, "http://b").is_err());
+        assert!(resume(&dir.join("absent"), "http://a").unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

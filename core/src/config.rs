@@ -13,6 +13,13 @@ pub const STUCK_MARGIN_MS: u64 = 90_000;
 /// How long the edge keeps a page between purges (var `EDGE_TTL_SECONDS`): a bound on
 /// staleness should every purge of a page be lost.
 pub const EDGE_TTL_SECONDS: u64 = 3600;
+/// Pages a publish renders and writes at once (var `PAGES_IN_FLIGHT`, at least 1): the
+/// platform lets an invocation keep six connections open, and a page is a read and one or two
+/// writes, each waiting on I/O, not on the CPU.
+pub const PAGES_IN_FLIGHT: usize = 6;
+/// How long a rebuild message keeps starting steps (var `REBUILD_BUDGET_MS`; 0: one step a
+/// message, as before chaining).
+pub const REBUILD_BUDGET_MS: u64 = 5_000;
 /// Delay before a failed render batch is retried.
 pub const RETRY_DELAY_SECONDS: u32 = 2;
 
@@ -45,6 +52,10 @@ pub struct Config {
     pub edge_purge_url: Option<String>,
     /// Test hook: with `test_hooks`, the first N purge calls fail (var `TEST_PURGE_FAILURES`).
     pub test_purge_failures: u32,
+    /// Pages a publish renders at once (see [`PAGES_IN_FLIGHT`]).
+    pub pages_in_flight: usize,
+    /// How long a rebuild message keeps starting steps (see [`REBUILD_BUDGET_MS`]).
+    pub rebuild_budget_ms: u64,
     /// Whether the rate limits apply (var `RATE_LIMITS=off` turns them off for benchmarks).
     pub rate_limits: bool,
     /// Test hooks (var `TEST_HOOKS=1`, never set in production): a write carrying
@@ -99,6 +110,8 @@ impl Config {
             purge_budget,
             edge_purge_url: var("EDGE_PURGE_URL").filter(|u| !u.trim().is_empty()),
             test_purge_failures: number("TEST_PURGE_FAILURES").map_or(0, |v| v as u32),
+            pages_in_flight: number("PAGES_IN_FLIGHT").map_or(PAGES_IN_FLIGHT, |v| (v as usize).max(1)),
+            rebuild_budget_ms: number("REBUILD_BUDGET_MS").map_or(REBUILD_BUDGET_MS, |v| v as u64),
             rate_limits: var("RATE_LIMITS").as_deref() != Some("off"),
             test_hooks: var("TEST_HOOKS").as_deref() == Some("1"),
         }
@@ -116,6 +129,7 @@ mod tests {
                 "ALLOWED_ORIGINS" => Some(" https://a.example/ , ,https://b.example".into()),
                 "SITE_URL" => Some("https://crowdfund.example/".into()),
                 "RATE_LIMITS" => Some("off".into()),
+                "PAGES_IN_FLIGHT" => Some("0".into()),
                 _ => None,
             },
             |name| (name == "ADMIN_TOKEN").then(|| "t".into()),
@@ -126,5 +140,6 @@ mod tests {
         assert!(!c.rate_limits && !c.test_hooks);
         assert_eq!(c.redrive_after_ms, REDRIVE_AFTER_MS);
         assert_eq!(c.stuck_after_ms, REDRIVE_AFTER_MS + STUCK_MARGIN_MS);
+        assert_eq!((c.pages_in_flight, c.rebuild_budget_ms), (1, REBUILD_BUDGET_MS), "at least one page at once");
     }
 }

@@ -137,16 +137,15 @@ pub async fn publish(platform: &impl Platform, changes: &[ChangeMessage]) -> Api
     Ok(done)
 }
 
-/// Pages rendered and written at once: the platform lets a request keep six connections open,
-/// and a page is a read and one or two writes, each waiting on I/O, not on the CPU.
-pub const PAGES_IN_FLIGHT: usize = 6;
-
 /// Renders the given pages from the data and writes them to the page store (deleting the
-/// objects of pages that no longer exist), a few at a time: the pages are distinct, so no two
+/// objects of pages that no longer exist), a few at a time (`Config::pages_in_flight`): the pages are distinct, so no two
 /// of them write the same object, and the order they finish in does not matter.
 pub async fn publish_keys(platform: &impl Platform, keys: impl IntoIterator<Item = PageKey>) -> ApiResult<Published> {
-    let outcomes: Vec<ApiResult<Published>> =
-        stream::iter(keys).map(|key| publish_key(platform, key)).buffer_unordered(PAGES_IN_FLIGHT).collect().await;
+    let outcomes: Vec<ApiResult<Published>> = stream::iter(keys)
+        .map(|key| publish_key(platform, key))
+        .buffer_unordered(platform.config().pages_in_flight)
+        .collect()
+        .await;
     let mut done = Published::default();
     for outcome in outcomes {
         let one = outcome?;

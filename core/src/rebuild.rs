@@ -26,9 +26,8 @@ use crate::sql::{self, Database, Rows, Statement};
 const PROJECTS_PER_STEP: i64 = 100;
 /// Tags per step.
 const TAGS_PER_STEP: i64 = 20;
-/// A message stops starting steps once this much time went by...
-const MESSAGE_BUDGET_MS: u64 = 5_000;
-/// ...or once another step like the last could take it past this many subrequests (the
+/// A message stops starting steps once `Config::rebuild_budget_ms` went by, or once another
+/// step like the last could take it past this many subrequests (the
 /// platform allows 1000 an invocation; a step of 100 projects takes about 320).
 const MESSAGE_BUDGET_SUBREQUESTS: usize = 700;
 
@@ -75,7 +74,7 @@ pub async fn step(platform: &impl Platform, m: &RebuildMessage) -> ApiResult<()>
         spent += subrequests;
         let Some(next) = next else { return Ok(()) };
         let elapsed = platform.now().ms.saturating_sub(start);
-        if elapsed >= MESSAGE_BUDGET_MS || spent + subrequests > MESSAGE_BUDGET_SUBREQUESTS {
+        if elapsed >= platform.config().rebuild_budget_ms || spent + subrequests > MESSAGE_BUDGET_SUBREQUESTS {
             let message = RebuildMessage { rebuild_id: m.rebuild_id.clone(), step: next };
             platform.queue().send(&serde_json::to_value(&message)?).await?;
             return Ok(());

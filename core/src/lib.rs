@@ -35,6 +35,7 @@ pub mod limits;
 pub mod moderation;
 pub mod outbox;
 pub mod platform;
+pub mod prefetch;
 pub mod projects;
 pub mod publish;
 pub mod purge;

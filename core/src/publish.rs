@@ -10,7 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use generator::gather;
+use generator::gather::{self, ReadModel};
 use generator::paths::{cache_tags, object_keys_of, pages_touched, PageKey, Target};
 use generator::render;
 
@@ -21,7 +21,7 @@ use crate::platform::{Level, PageStore, Platform};
 use crate::purge;
 use crate::read_model::SqlReadModel;
 use crate::rebuild::{self, RebuildMessage};
-use crate::sql::Database;
+use crate::sql::{Database, DbError};
 
 /// What one publish did, for the log line.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -141,8 +141,17 @@ pub async fn publish(platform: &impl Platform, changes: &[ChangeMessage]) -> Api
 /// objects of pages that no longer exist), a few at a time (`Config::pages_in_flight`): the pages are distinct, so no two
 /// of them write the same object, and the order they finish in does not matter.
 pub async fn publish_keys(platform: &impl Platform, keys: impl IntoIterator<Item = PageKey>) -> ApiResult<Published> {
+    publish_keys_from(platform, &SqlReadModel(platform.db()), keys).await
+}
+
+/// [`publish_keys`], reading the pages' data from `model`.
+pub async fn publish_keys_from(
+    platform: &impl Platform,
+    model: &impl ReadModel<Error = DbError>,
+    keys: impl IntoIterator<Item = PageKey>,
+) -> ApiResult<Published> {
     let outcomes: Vec<ApiResult<Published>> = stream::iter(keys)
-        .map(|key| publish_key(platform, key))
+        .map(|key| publish_key(platform, model, key))
         .buffer_unordered(platform.config().pages_in_flight)
         .collect()
         .await;
@@ -158,9 +167,12 @@ pub async fn publish_keys(platform: &impl Platform, keys: impl IntoIterator<Item
 }
 
 /// Renders one page and writes (or deletes) its objects.
-async fn publish_key(platform: &impl Platform, key: PageKey) -> ApiResult<Published> {
-    let model = SqlReadModel(platform.db());
-    let pages = render(&platform.config().site, &gather::page_data(&model, &key).await?)?;
+async fn publish_key(
+    platform: &impl Platform,
+    model: &impl ReadModel<Error = DbError>,
+    key: PageKey,
+) -> ApiResult<Published> {
+    let pages = render(&platform.config().site, &gather::page_data(model, &key).await?)?;
     let mut done = Published { pages: 1, tags: cache_tags(&key), ..Published::default() };
     if pages.is_empty() {
         for object in object_keys_of(&key) {

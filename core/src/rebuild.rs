@@ -18,6 +18,7 @@ use generator::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, t
 use crate::error::{ApiError, ApiResult};
 use crate::params;
 use crate::platform::{ChangeQueue, Platform};
+use crate::prefetch::Prefetched;
 use crate::publish;
 use crate::purge;
 use crate::sql::{self, Database, Rows, Statement};
@@ -86,9 +87,12 @@ pub async fn step(platform: &impl Platform, m: &RebuildMessage) -> ApiResult<()>
 /// Runs one step: publishes its pages and records progress. Returns the step after it and the
 /// subrequests it took.
 async fn run_step(platform: &impl Platform, rebuild_id: &str, step: &Step) -> ApiResult<(Option<Step>, usize)> {
-    let (keys, next) = plan(platform.db(), step).await?;
+    let (keys, next, prefetched) = plan(platform.db(), step).await?;
     let projects = keys.iter().filter(|k| matches!(k, PageKey::Detail { .. })).count();
-    let done = publish::publish_keys(platform, keys).await?;
+    let done = match &prefetched {
+        Some(model) => publish::publish_keys_from(platform, model, keys).await?,
+        None => publish::publish_keys(platform, keys).await?,
+    };
     let phase = match &next {
         Some(Step::Projects { .. }) => "projects",
         Some(Step::Tags { .. }) => "tags",
@@ -108,17 +112,18 @@ async fn run_step(platform: &impl Platform, rebuild_id: &str, step: &Step) -> Ap
         statements.push(purge::owe_everything(now));
     }
     platform.db().batch(statements).await?;
-    // The plan's read, a read per page, its writes and deletes, the progress batch.
-    let subrequests = 2 + done.pages + done.objects_written + done.objects_deleted;
+    // The plan's read, a read per page not read with it, writes and deletes, the progress batch.
+    let reads = done.pages - if prefetched.is_some() { projects } else { 0 };
+    let subrequests = 2 + reads + done.objects_written + done.objects_deleted;
     Ok((next, subrequests))
 }
 
-/// Lists a step's pages and the step after it.
-async fn plan(db: &impl Database, step: &Step) -> ApiResult<(Vec<PageKey>, Option<Step>)> {
-    #[derive(Deserialize)]
-    struct Id {
-        project_id: i64,
-    }
+/// Lists a step's pages and the step after it; a projects step reads its projects whole, in
+/// one batch, for their detail pages.
+async fn plan<'a, D: Database>(
+    db: &'a D,
+    step: &Step,
+) -> ApiResult<(Vec<PageKey>, Option<Step>, Option<Prefetched<'a, D>>)> {
     #[derive(Deserialize)]
     struct TagCount {
         tag: String,
@@ -126,22 +131,18 @@ async fn plan(db: &impl Database, step: &Step) -> ApiResult<(Vec<PageKey>, Optio
     }
     match step {
         Step::Projects { after } => {
-            let ids: Vec<Id> = sql::rows(
+            let model = Prefetched::read(
                 db,
-                Statement::new(
-                    "SELECT project_id FROM projects WHERE project_id > ?1 ORDER BY project_id LIMIT ?2",
-                    params![*after, PROJECTS_PER_STEP],
-                ),
+                "p.project_id IN (SELECT project_id FROM projects WHERE project_id > ?1 ORDER BY project_id LIMIT ?2)",
+                params![*after, PROJECTS_PER_STEP],
             )
             .await?;
-            let mut keys: Vec<PageKey> = ids.iter().map(|i| PageKey::Detail { project_id: i.project_id }).collect();
+            let ids = model.ids();
+            let mut keys: Vec<PageKey> = ids.iter().map(|id| PageKey::Detail { project_id: *id }).collect();
             let mut buckets: Vec<PageKey> = ids
                 .iter()
-                .flat_map(|i| {
-                    [
-                        PageKey::Listing { page: listing_page_of(i.project_id) },
-                        PageKey::Sitemap { chunk: sitemap_chunk_of(i.project_id) },
-                    ]
+                .flat_map(|id| {
+                    [PageKey::Listing { page: listing_page_of(*id) }, PageKey::Sitemap { chunk: sitemap_chunk_of(*id) }]
                 })
                 .collect();
             buckets.sort();
@@ -157,10 +158,10 @@ async fn plan(db: &impl Database, step: &Step) -> ApiResult<(Vec<PageKey>, Optio
             }
             keys.extend(buckets);
             let next = match ids.last() {
-                Some(last) if ids.len() as i64 == PROJECTS_PER_STEP => Step::Projects { after: last.project_id },
+                Some(last) if ids.len() as i64 == PROJECTS_PER_STEP => Step::Projects { after: *last },
                 _ => Step::Tags { after: String::new() },
             };
-            Ok((keys, Some(next)))
+            Ok((keys, Some(next), Some(model)))
         }
         Step::Tags { after } => {
             let tags: Vec<TagCount> = sql::rows(
@@ -180,14 +181,14 @@ async fn plan(db: &impl Database, step: &Step) -> ApiResult<(Vec<PageKey>, Optio
                 Some(last) if tags.len() as i64 == TAGS_PER_STEP => Step::Tags { after: last.tag.clone() },
                 _ => Step::Site,
             };
-            Ok((keys, Some(next)))
+            Ok((keys, Some(next), None))
         }
         // Pages served from the code (stylesheet, script, robots.txt, 404) are not stored.
         Step::Site => {
             let mut keys: Vec<PageKey> =
                 SITE_WIDE_PAGES.iter().filter(|k| deployment_data(k).is_none()).cloned().collect();
             keys.extend(top_pages());
-            Ok((keys, None))
+            Ok((keys, None, None))
         }
     }
 }

@@ -187,6 +187,9 @@ struct Writer<'a> {
     done: AtomicUsize,
     files: AtomicUsize,
     progress: bool,
+    /// When the build started and when it last printed a plain progress line (no terminal).
+    started: std::time::Instant,
+    last_line: Mutex<std::time::Instant>,
 }
 
 /// The directories a thread has made (or found): one `mkdir` each, not one per file.
@@ -200,6 +203,8 @@ impl<'a> Writer<'a> {
             done: AtomicUsize::new(0),
             files: AtomicUsize::new(0),
             progress: std::io::stderr().is_terminal(),
+            started: std::time::Instant::now(),
+            last_line: Mutex::new(std::time::Instant::now()),
         })
     }
 
@@ -256,8 +261,16 @@ impl<'a> Writer<'a> {
             self.files.fetch_add(1, Ordering::Relaxed);
         }
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.progress && n.is_multiple_of(1000) {
-            eprint!("\rbuild: {n} pages");
+        if n.is_multiple_of(1000) {
+            if self.progress {
+                eprint!("\rbuild: {n} pages");
+            } else if let Ok(mut last) = self.last_line.try_lock() {
+                // Not a terminal: a plain line every few seconds, so a log says how far it got.
+                if last.elapsed() >= std::time::Duration::from_secs(5) {
+                    *last = std::time::Instant::now();
+                    eprintln!("{}", crate::progress::line("build", "pages", n as u64, 0, self.started.elapsed()));
+                }
+            }
         }
         Ok(())
     }

@@ -94,7 +94,8 @@ async fn main() -> Result<()> {
     drop(server);
 
     // The floor: the local page store's own rate, in pages (a page is about two objects).
-    let store = Server::start_with(Options { config: Some("bench/page-store/wrangler.toml".into()), ..Options::default() })?;
+    let store =
+        Server::start_with(Options { config: Some("bench/page-store/wrangler.toml".into()), ..Options::default() })?;
     let client = store.client();
     let mut objects_per_second: f64 = 0.0;
     for _ in 0..3 {

@@ -160,6 +160,7 @@ async fn an_import_killed_halfway_completes_when_run_again() -> anyhow::Result<(
     first.wait()?;
     let half = projects().await?;
     assert!(half < PROJECTS, "the import was interrupted halfway: {half} of {PROJECTS}");
+    assert_eq!(half % 20, 0, "a chunk is all or nothing: {half} projects are in");
 
     // The second run skips what is in, loads the rest and follows the rebuild to its end.
     let out = crowdfund_cli(&["import", "--wait", "--to", &target.url, file])?;

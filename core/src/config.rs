@@ -47,6 +47,10 @@ pub struct Config {
     pub test_purge_failures: u32,
     /// Whether the rate limits apply (var `RATE_LIMITS=off` turns them off for benchmarks).
     pub rate_limits: bool,
+    /// Whether the Worker logs where each request's time went (var `TIMINGS=on`: one `timings`
+    /// line per request with the time spent waiting on D1, R2, the queue and the rate
+    /// limiters; for profiling, e.g. `write_bench`).
+    pub timings: bool,
     /// Test hooks (var `TEST_HOOKS=1`, never set in production): a write carrying
     /// `x-test-drop-message: 1` skips its queue send, as if the message were lost.
     pub test_hooks: bool,
@@ -100,6 +104,7 @@ impl Config {
             edge_purge_url: var("EDGE_PURGE_URL").filter(|u| !u.trim().is_empty()),
             test_purge_failures: number("TEST_PURGE_FAILURES").map_or(0, |v| v as u32),
             rate_limits: var("RATE_LIMITS").as_deref() != Some("off"),
+            timings: var("TIMINGS").as_deref() == Some("on"),
             test_hooks: var("TEST_HOOKS").as_deref() == Some("1"),
         }
     }
@@ -123,7 +128,7 @@ mod tests {
         assert_eq!(c.allowed_origins, vec!["https://a.example", "https://b.example"]);
         assert_eq!(c.site.base_url, "https://crowdfund.example");
         assert_eq!((c.admin_token.as_str(), c.voter_secret.is_empty()), ("t", true));
-        assert!(!c.rate_limits && !c.test_hooks);
+        assert!(!c.rate_limits && !c.test_hooks && !c.timings);
         assert_eq!(c.redrive_after_ms, REDRIVE_AFTER_MS);
         assert_eq!(c.stuck_after_ms, REDRIVE_AFTER_MS + STUCK_MARGIN_MS);
     }

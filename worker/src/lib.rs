@@ -68,6 +68,12 @@ mod entry {
         if let Some(line) = platform.timings(&format!("publish {}", messages.len()), start) {
             worker::console_log!("{line}");
         }
+        // Adaptive batching (core/src/batching.rs): with one publish at a time, what arrives
+        // during this pause joins the next batch; a lone change hardly waits.
+        let pause = crowdfund_core::batching::pause_after(messages.len());
+        if pause > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(pause)).await;
+        }
         Ok(())
     }
 

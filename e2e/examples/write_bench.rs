@@ -10,9 +10,10 @@
 //!    at light load (BENCH_LIGHT_RATE writes/s) and under a sustained load, with writes per
 //!    render in each (from the consumer's log);
 //! 5. the Worker's wasm, gzipped;
-//! 6. a profile: proposals and votes one at a time (no concurrency), the reference's latency
-//!    against crowdfund's, and crowdfund's split by its `TIMINGS=on` log into the time spent
-//!    waiting on D1 and the queue (the platform's) and the rest (the runtime's and ours).
+//! 6. a profile: proposals, votes and stored-page GETs one at a time (no concurrency), the
+//!    references' latency against crowdfund's, and crowdfund's split by its `TIMINGS=on` log
+//!    into the time spent waiting on D1, R2 and the queue (the platform's) and the rest (the
+//!    runtime's and ours).
 //!
 //! Bounded in time and request count; prints a Markdown table for docs/BENCHMARKS.md.
 //! Settings: BENCH_SECONDS (per load phase, default 8), BENCH_CONCURRENCY (default 8),
@@ -297,20 +298,21 @@ fn mean_ms(latencies: &[Duration]) -> f64 {
     latencies.iter().map(|d| ms(*d)).sum::<f64>() / latencies.len().max(1) as f64
 }
 
-/// The mean `timings` figures of requests whose `what` starts with `prefix`: (total, D1, D1
-/// calls, queue) in ms.
-fn timings(log: &str, prefix: &str) -> (f64, f64, f64, f64) {
-    let lines: Vec<Value> = log
+/// The mean `timings` figures of the last `n` requests whose `what` starts with `prefix`:
+/// (D1, D1 calls, R2, queue) in ms.
+fn timings(log: &str, prefix: &str, n: u64) -> (f64, f64, f64, f64) {
+    let mut lines: Vec<Value> = log
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
         .filter(|v| v["event"] == "timings" && v["what"].as_str().is_some_and(|w| w.starts_with(prefix)))
         .collect();
+    lines.drain(..lines.len().saturating_sub(n as usize));
     let n = lines.len().max(1) as f64;
     let mean = |f: &dyn Fn(&Value) -> f64| lines.iter().map(f).sum::<f64>() / n;
     (
-        mean(&|v| v["total_ms"].as_f64().unwrap_or(0.0)),
         mean(&|v| v["d1"]["ms"].as_f64().unwrap_or(0.0)),
         mean(&|v| v["d1"]["calls"].as_f64().unwrap_or(0.0)),
+        mean(&|v| v["r2"]["ms"].as_f64().unwrap_or(0.0)),
         mean(&|v| v["queue"]["ms"].as_f64().unwrap_or(0.0)),
     )
 }
@@ -344,7 +346,13 @@ async fn main() -> Result<()> {
     // 1. The runtime's floor.
     let hello = Server::start_with(Options { config: Some("bench/hello/wrangler.toml".into()), ..Options::default() })?;
     let client = hello.client();
+    let c = client.clone();
     let hello_rps = load(concurrency, seconds, move |_| {
+        let client = c.clone();
+        async move { Ok(client.get("/").await?.status == 200) }
+    })
+    .await?;
+    let hello_latency = sequential(profile_requests, move |_| {
         let client = client.clone();
         async move { Ok(client.get("/").await?.status == 200) }
     })
@@ -401,7 +409,13 @@ async fn main() -> Result<()> {
     if c.send(put).await?.status != 204 {
         bail!("the reference did not store its page");
     }
+    let cc = c.clone();
     let ref_get_rps = load(concurrency, seconds, move |_| {
+        let c = cc.clone();
+        async move { Ok(c.get("/pages/projects/1/index.html").await?.status == 200) }
+    })
+    .await?;
+    let ref_get_latency = sequential(profile_requests, move |_| {
         let c = c.clone();
         async move { Ok(c.get("/pages/projects/1/index.html").await?.status == 200) }
     })
@@ -442,8 +456,8 @@ async fn main() -> Result<()> {
     })
     .await?;
     let log = profiled.log_text();
-    let propose_timings = timings(&log, "POST /api/v1/projects");
-    let vote_timings = timings(&log, "POST /api/v1/threads/");
+    let propose_timings = timings(&log, "POST /api/v1/projects", profile_requests);
+    let vote_timings = timings(&log, "POST /api/v1/threads/", profile_requests);
     drop(profiled);
 
     // 3b. The site as make dev runs it: the consumer renders in the same workerd process.
@@ -505,6 +519,22 @@ async fn main() -> Result<()> {
     let (sustained_per_render, sustained_renders) = per_render(before, publishes(&server.log_text()));
     drop(server);
 
+    // 6. The GET's profile: the site again, timing its waits, one stored-page read at a time.
+    let vars = vec![("RATE_LIMITS".to_owned(), "off".to_owned()), ("TIMINGS".to_owned(), "on".to_owned())];
+    let server = Server::start_with(Options { vars, ..Options::default() })?;
+    let project =
+        server.client().propose(&json!({"project_name": unique("Profile"), "tagline": "t", "problems": ["p"]})).await?;
+    let c = Client::new(&server.worker_url);
+    let page = format!("/projects/{project}/");
+    c.eventually(&page, Duration::from_secs(60), |a| a.is_stored()).await?;
+    let get_latency = sequential(profile_requests, move |_| {
+        let (c, page) = (c.clone(), page.clone());
+        async move { Ok(c.get(&page).await?.is_stored()) }
+    })
+    .await?;
+    let get_timings = timings(&server.log_text(), "GET /projects/", profile_requests);
+    drop(server);
+
     // 5. Bytes.
     let wasm = wasm_gzipped()?;
 
@@ -551,16 +581,18 @@ async fn main() -> Result<()> {
     println!();
     println!("profile, one request at a time ({profile_requests} each; crowdfund's waits from its TIMINGS=on log):");
     println!();
-    println!("| request | reference: mean latency | crowdfund: mean latency | crowdfund waiting on D1 | on the queue | the rest (runtime, wasm, ours) | crowdfund − reference |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (name, reference, ours, (_, d1, d1_calls, queue)) in [
+    println!("| request | reference: mean latency | crowdfund: mean latency | crowdfund waiting on D1 | on R2 | on the queue | the rest (runtime, wasm, ours) | crowdfund − reference |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| hello-world GET (no I/O) | {:.2} ms | | | | | | |", mean_ms(&hello_latency));
+    for (name, reference, ours, (d1, d1_calls, r2, queue)) in [
         ("propose", &ref_propose_latency, &propose_latency, propose_timings),
         ("vote", &ref_vote_latency, &vote_latency, vote_timings),
+        ("stored-page GET (reference: the R2 read)", &ref_get_latency, &get_latency, get_timings),
     ] {
         let (r, o) = (mean_ms(reference), mean_ms(ours));
         println!(
-            "| {name} | {r:.2} ms | {o:.2} ms | {d1:.2} ms ({d1_calls:.0} round trips) | {queue:.2} ms | {:.2} ms | {:+.2} ms |",
-            o - d1 - queue,
+            "| {name} | {r:.2} ms | {o:.2} ms | {d1:.2} ms ({d1_calls:.0} round trips) | {r2:.2} ms | {queue:.2} ms | {:.2} ms | {:+.2} ms |",
+            o - d1 - r2 - queue,
             o - r
         );
     }

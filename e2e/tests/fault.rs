@@ -22,10 +22,7 @@ const CONVERGENCE_BOUND: Duration = Duration::from_secs(1 + 60 + 30);
 /// fresh ports would differ in every page's links.
 fn options(state: &std::path::Path) -> Options {
     Options {
-        vars: vec![
-            ("REDRIVE_AFTER_MS".into(), "1000".into()),
-            ("SITE_URL".into(), "http://127.0.0.1:8787".into()),
-        ],
+        vars: vec![("REDRIVE_AFTER_MS".into(), "1000".into()), ("SITE_URL".into(), "http://127.0.0.1:8787".into())],
         state: Some(state.to_path_buf()),
         ..Options::default()
     }

@@ -48,7 +48,8 @@ unit:
 e2e: tools-test worker-bundle cli .dev.vars
 	cargo test -p crowdfund-e2e -- --test-threads=2
 
-## bench: full builds vs Hugo (scripts/bench.sh), the write path vs a hello-world Worker, and
+## bench: full builds vs Hugo (scripts/bench.sh), the write path vs a same-work reference
+## Worker and hello-world (freshness, writes per render, the wasm's bytes, a profile), and
 ## the read side at the edge (hits, a mixed Zipf load, freshness, purges), and search (FTS5
 ## against a sharded static index, on 100k projects)
 ## browser: the pages in headless Chromium (playwright-core), JavaScript on and off, and every

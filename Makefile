@@ -8,14 +8,14 @@ STATE ?= .wrangler/state
 WORKER_SOURCES := $(shell find worker/src core/src generator/src templates -type f 2>/dev/null) \
 	worker/Cargo.toml core/Cargo.toml generator/Cargo.toml generator/askama.toml Cargo.toml Cargo.lock
 
-.PHONY: dev test unit e2e browser bench fmt lint tools tools-test worker-bundle cli migrate clean
+.PHONY: dev test unit e2e browser bench fmt lint tools tools-test worker-bundle size cli migrate clean
 
 ## dev: install what is missing, build, migrate and seed the local D1, serve on http://127.0.0.1:8787
 dev: tools worker-bundle cli .dev.vars migrate
 	@scripts/dev.sh $(PORT) $(STATE)
 
-## test: install what is missing, then lint, unit, end-to-end and browser tests
-test: tools-test lint unit worker-bundle cli .dev.vars e2e browser
+## test: install what is missing, then lint, unit, the wasm size budget, end-to-end and browser tests
+test: tools-test lint unit worker-bundle size cli .dev.vars e2e browser
 
 tools:
 	@scripts/tools.sh
@@ -28,6 +28,10 @@ worker-bundle: worker/build/worker/shim.mjs
 worker/build/worker/shim.mjs: $(WORKER_SOURCES)
 	@scripts/build-worker.sh
 	@touch $@
+
+## size: the Worker's wasm, gzipped, within its budget (scripts/wasm-size.sh)
+size: worker-bundle
+	@scripts/wasm-size.sh
 
 cli:
 	@cargo build --quiet --release -p crowdfund-generator --features cli --bin crowdfund
@@ -44,7 +48,8 @@ unit:
 e2e: tools-test worker-bundle cli .dev.vars
 	cargo test -p crowdfund-e2e -- --test-threads=2
 
-## bench: full builds vs Hugo (scripts/bench.sh), the write path vs a hello-world Worker, and
+## bench: full builds vs Hugo (scripts/bench.sh), the write path vs a same-work reference
+## Worker and hello-world (freshness, writes per render, the wasm's bytes, a profile), and
 ## the read side at the edge (hits, a mixed Zipf load, freshness, purges), and search (FTS5
 ## against a sharded static index, on 100k projects), and an operator's import, rebuild and
 ## verify of the 10k snapshot (BENCH_OPS_PROJECTS=100000 for 100k)

@@ -58,6 +58,10 @@ pub struct Config {
     pub rebuild_budget_ms: u64,
     /// Whether the rate limits apply (var `RATE_LIMITS=off` turns them off for benchmarks).
     pub rate_limits: bool,
+    /// Whether the Worker logs where each request's time went (var `TIMINGS=on`: one `timings`
+    /// line per request with the time spent waiting on D1, R2, the queue and the rate
+    /// limiters; for profiling, e.g. `write_bench`).
+    pub timings: bool,
     /// Test hooks (var `TEST_HOOKS=1`, never set in production): a write carrying
     /// `x-test-drop-message: 1` skips its queue send, as if the message were lost.
     pub test_hooks: bool,
@@ -113,6 +117,7 @@ impl Config {
             pages_in_flight: number("PAGES_IN_FLIGHT").map_or(PAGES_IN_FLIGHT, |v| (v as usize).max(1)),
             rebuild_budget_ms: number("REBUILD_BUDGET_MS").map_or(REBUILD_BUDGET_MS, |v| v as u64),
             rate_limits: var("RATE_LIMITS").as_deref() != Some("off"),
+            timings: var("TIMINGS").as_deref() == Some("on"),
             test_hooks: var("TEST_HOOKS").as_deref() == Some("1"),
         }
     }
@@ -137,7 +142,7 @@ mod tests {
         assert_eq!(c.allowed_origins, vec!["https://a.example", "https://b.example"]);
         assert_eq!(c.site.base_url, "https://crowdfund.example");
         assert_eq!((c.admin_token.as_str(), c.voter_secret.is_empty()), ("t", true));
-        assert!(!c.rate_limits && !c.test_hooks);
+        assert!(!c.rate_limits && !c.test_hooks && !c.timings);
         assert_eq!(c.redrive_after_ms, REDRIVE_AFTER_MS);
         assert_eq!(c.stuck_after_ms, REDRIVE_AFTER_MS + STUCK_MARGIN_MS);
         assert_eq!((c.pages_in_flight, c.rebuild_budget_ms), (1, REBUILD_BUDGET_MS), "at least one page at once");

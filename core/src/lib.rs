@@ -23,6 +23,7 @@
 //! The ports the platform implements are in `platform`; the error type every route answers
 //! with is `error::ApiError`.
 
+pub mod batching;
 pub mod config;
 pub mod cron;
 pub mod dead_letters;

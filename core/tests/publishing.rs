@@ -91,6 +91,25 @@ fn a_page_is_rendered_on_a_miss_then_served_from_the_store_with_cheap_revalidati
 }
 
 #[test]
+fn stored_page_reads_are_left_out_of_the_request_log_and_everything_else_is_logged() {
+    let p = TestPlatform::default();
+    let id = propose(&p, json!({"project_name": "Logged", "tagline": "t"}));
+    let path = format!("/projects/{id}/");
+    let request_lines = |p: &TestPlatform| p.log_text().lines().filter(|l| l.contains(r#""event":"request""#)).count();
+    assert_eq!(request_lines(&p), 1, "the write is logged:\n{}", p.log_text());
+    send(&p, &request(Method::Get, &path));
+    assert_eq!(request_lines(&p), 2, "a miss rendered from D1 is logged");
+    drain(&p);
+    let stored = send(&p, &request(Method::Get, &path));
+    assert_eq!(stored.header(serve::SOURCE_HEADER), Some("stored"));
+    let etag = stored.header("etag").expect("an ETag").to_owned();
+    assert_eq!(send(&p, &request(Method::Get, &path).with_header("if-none-match", &etag)).status, 304);
+    assert_eq!(request_lines(&p), 2, "stored reads and their 304s are not logged");
+    send(&p, &request(Method::Get, "/projects/12345/"));
+    assert_eq!(request_lines(&p), 3, "a 404 is logged");
+}
+
+#[test]
 fn unknown_pages_are_the_404_page_and_deployment_pages_come_from_the_code() {
     let p = TestPlatform::default();
     let missing = send(&p, &request(Method::Get, "/no/such/page"));

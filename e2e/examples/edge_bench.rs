@@ -192,7 +192,14 @@ async fn main() -> Result<()> {
     let writes = Arc::new(AtomicU64::new(0));
     let poll_misses = Arc::new(AtomicU64::new(0));
     let freshness: Arc<Mutex<Vec<Duration>>> = Arc::default();
-    let page_requests = |log: &str| events(log, "request").iter().filter(|e| e["route"] == "page").count();
+    // GETs that reached the Worker, from wrangler dev's own line per request (the Worker leaves
+    // stored-page reads out of its log), less the health polls.
+    let page_requests = |log: &str| {
+        log.lines()
+            .filter_map(|l| l.strip_prefix("[wrangler:info] GET "))
+            .filter(|rest| !rest.starts_with("/api/v1/health"))
+            .count()
+    };
     let invocations_before = page_requests(&server.log_text());
     let purges_before = events(&server.log_text(), "purge");
     let start = Instant::now();

@@ -17,9 +17,12 @@ use serde_json::{json, Value};
 /// How long the restarted site may take to converge: threshold + cron period + publish.
 const CONVERGENCE_BOUND: Duration = Duration::from_secs(1 + 60 + 30);
 
+/// Both starts share the state and the site's URL, as `make dev` restarted on its port would:
+/// pages published before the crash are not re-rendered after it, so a URL that followed the
+/// fresh ports would differ in every page's links.
 fn options(state: &std::path::Path) -> Options {
     Options {
-        vars: vec![("REDRIVE_AFTER_MS".into(), "1000".into())],
+        vars: vec![("REDRIVE_AFTER_MS".into(), "1000".into()), ("SITE_URL".into(), "http://127.0.0.1:8787".into())],
         state: Some(state.to_path_buf()),
         ..Options::default()
     }

@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use crowdfund_e2e::make_dev::MakeDev;
-use crowdfund_e2e::{repo_root, unique, Server};
+use crowdfund_e2e::{repo_root, unique, Server, FRESHNESS_DEADLINE};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -99,6 +99,9 @@ async fn the_tag_limit_holds_under_a_concurrent_burst() -> anyhow::Result<()> {
         }
     });
     let answers = futures_join_all(burst).await?;
+    // The published page follows the writes: read it once every change is published (it was
+    // never read before, so the edge holds no older copy).
+    client.eventually("/api/v1/health", FRESHNESS_DEADLINE, |a| a.json()["outbox_backlog"].as_i64() == Some(0)).await?;
     let tags: Vec<String> =
         serde_json::from_value(client.get(&format!("/projects/{id}")).await?.json()["tags"].clone())?;
     assert_eq!(tags.len(), 10, "at most 10 tags, whatever the interleaving: {tags:?}");

@@ -2,6 +2,9 @@
 //! the rate-limiting bindings ([`Limiters`]), the edge cache ([`Edge`]), `Date.now()`, `crypto.getRandomValues` and the
 //! console.
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{
@@ -17,9 +20,10 @@ use crowdfund_core::sql::{Database, DbError, Param, Rows, Statement};
 
 use crate::bindings::{CHANGES, DB, PAGES};
 use crate::edge::Edge;
+use crate::timings::Spent;
 
 /// D1, one round trip per call.
-pub struct D1(pub D1Database);
+pub struct D1(pub D1Database, pub Spent);
 
 /// A statement's rows as D1 returned them.
 pub struct D1Rows(D1Result);
@@ -56,18 +60,18 @@ impl Database for D1 {
 
     async fn query(&self, statement: Statement) -> Result<D1Rows, DbError> {
         let prepared = self.prepare(&statement)?;
-        prepared.all().await.map(D1Rows).map_err(|e| DbError::new(e.to_string()))
+        self.1.time(prepared.all()).await.map(D1Rows).map_err(|e| DbError::new(e.to_string()))
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<D1Rows>, DbError> {
         let prepared = statements.iter().map(|s| self.prepare(s)).collect::<Result<Vec<_>, _>>()?;
-        let results = self.0.batch(prepared).await.map_err(|e| DbError::new(e.to_string()))?;
+        let results = self.1.time(self.0.batch(prepared)).await.map_err(|e| DbError::new(e.to_string()))?;
         Ok(results.into_iter().map(D1Rows).collect())
     }
 }
 
 /// The R2 bucket of pages.
-pub struct R2(pub Bucket);
+pub struct R2(pub Bucket, pub Spent);
 
 fn port(e: worker::Error) -> PortError {
     PortError(e.to_string())
@@ -79,10 +83,10 @@ impl PageStore for R2 {
         if let Some(etag) = unless_etag {
             get = get.only_if(Conditional { etag_does_not_match: Some(etag.to_owned()), ..Conditional::default() });
         }
-        let Some(object) = get.execute().await.map_err(port)? else { return Ok(None) };
+        let Some(object) = self.1.time(get.execute()).await.map_err(port)? else { return Ok(None) };
         // A failed precondition (the ETag matches) gives the object without a body.
         let body = match object.body() {
-            Some(body) => Some(body.bytes().await.map_err(port)?),
+            Some(body) => Some(self.1.time(body.bytes()).await.map_err(port)?),
             None => None,
         };
         Ok(Some(StoredObject {
@@ -93,7 +97,7 @@ impl PageStore for R2 {
     }
 
     async fn head(&self, key: &str) -> Result<Option<StoredObject>, PortError> {
-        Ok(self.0.head(key).await.map_err(port)?.map(|object| StoredObject {
+        Ok(self.1.time(self.0.head(key)).await.map_err(port)?.map(|object| StoredObject {
             etag: object.http_etag(),
             content_type: object.http_metadata().content_type.unwrap_or_else(|| "application/octet-stream".into()),
             body: None,
@@ -102,17 +106,17 @@ impl PageStore for R2 {
 
     async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), PortError> {
         let meta = HttpMetadata { content_type: Some(content_type.to_owned()), ..Default::default() };
-        self.0.put(key, body).http_metadata(meta).execute().await.map_err(port)?;
+        self.1.time(self.0.put(key, body).http_metadata(meta).execute()).await.map_err(port)?;
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), PortError> {
-        self.0.delete(key).await.map_err(port)
+        self.1.time(self.0.delete(key)).await.map_err(port)
     }
 }
 
 /// The producer side of the "changes" queue.
-pub struct Changes(pub Queue);
+pub struct Changes(pub Queue, pub Spent);
 
 impl ChangeQueue for Changes {
     /// Sends the message as a plain JS object. (`Queue::send` would turn a `serde_json::Value`
@@ -120,24 +124,24 @@ impl ChangeQueue for Changes {
     async fn send(&self, message: &serde_json::Value) -> Result<(), PortError> {
         let object = js_sys::JSON::parse(&message.to_string()).map_err(|e| PortError(format!("{e:?}")))?;
         let raw = RawMessageBuilder::new(object).build_with_content_type(QueueContentType::Json);
-        self.0.send_raw(raw).await.map_err(port)
+        self.1.time(self.0.send_raw(raw)).await.map_err(port)
     }
 
     async fn send_delayed(&self, message: &serde_json::Value, delay_seconds: u32) -> Result<(), PortError> {
         let object = js_sys::JSON::parse(&message.to_string()).map_err(|e| PortError(format!("{e:?}")))?;
         let raw =
             RawMessageBuilder::new(object).delay_seconds(delay_seconds).build_with_content_type(QueueContentType::Json);
-        self.0.send_raw(raw).await.map_err(port)
+        self.1.time(self.0.send_raw(raw)).await.map_err(port)
     }
 }
 
 /// The rate-limiting bindings, looked up by name when used.
-pub struct Limiters(pub Env);
+pub struct Limiters(pub Env, pub Spent);
 
 impl RateLimiter for Limiters {
     async fn limit(&self, binding: &str, key: &str) -> Result<Option<bool>, PortError> {
         let Ok(limiter) = self.0.rate_limiter(binding) else { return Ok(None) };
-        Ok(Some(limiter.limit(key.to_owned()).await.map_err(port)?.success))
+        Ok(Some(self.1.time(limiter.limit(key.to_owned())).await.map_err(port)?.success))
     }
 }
 
@@ -148,25 +152,56 @@ pub struct WorkerPlatform {
     queue: Changes,
     limits: Limiters,
     edge: Edge,
-    config: Config,
+    config: Rc<Config>,
+}
+
+thread_local! {
+    /// The settings, read from the environment by the isolate's first event: vars and secrets
+    /// change only with a new deployment, which starts new isolates. (Reading them is about
+    /// twenty calls into JS; every request paid for them.)
+    static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
 }
 
 impl WorkerPlatform {
     /// Binds the Worker's environment (fails only when a binding is missing: a deployment
     /// mistake).
     pub fn new(env: &Env) -> worker::Result<Self> {
-        let config = Config::from_vars(
-            |name| env.var(name).ok().map(|v| v.to_string()),
-            |name| env.secret(name).ok().map(|v| v.to_string()),
-        );
+        let config = CONFIG.with(|cell| {
+            cell.get_or_init(|| {
+                Rc::new(Config::from_vars(
+                    |name| env.var(name).ok().map(|v| v.to_string()),
+                    |name| env.secret(name).ok().map(|v| v.to_string()),
+                ))
+            })
+            .clone()
+        });
         Ok(WorkerPlatform {
-            db: D1(env.d1(DB)?),
-            pages: R2(env.bucket(PAGES)?),
-            queue: Changes(env.queue(CHANGES)?),
-            limits: Limiters(env.clone()),
+            db: D1(env.d1(DB)?, Spent::default()),
+            pages: R2(env.bucket(PAGES)?, Spent::default()),
+            queue: Changes(env.queue(CHANGES)?, Spent::default()),
+            limits: Limiters(env.clone(), Spent::default()),
             edge: Edge::detect(config.edge_purge_url.as_deref()),
             config,
         })
+    }
+}
+
+impl WorkerPlatform {
+    /// The `timings` line of an event that started at `start_ms` (see [`crate::timings`]), or
+    /// `None` unless the var `TIMINGS=on`.
+    pub fn timings(&self, what: &str, start_ms: f64) -> Option<serde_json::Value> {
+        if !self.config.timings {
+            return None;
+        }
+        let figure = |spent: &Spent| {
+            let (ms, calls) = spent.figures();
+            serde_json::json!({"ms": ms, "calls": calls})
+        };
+        Some(serde_json::json!({
+            "event": "timings", "what": what, "total_ms": js_sys::Date::now() - start_ms,
+            "d1": figure(&self.db.1), "r2": figure(&self.pages.1), "queue": figure(&self.queue.1),
+            "limits": figure(&self.limits.1),
+        }))
     }
 }
 

@@ -12,6 +12,8 @@ mod bindings;
 mod convert;
 #[cfg(target_arch = "wasm32")]
 mod edge;
+#[cfg(target_arch = "wasm32")]
+mod timings;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
@@ -31,13 +33,19 @@ mod entry {
 
     #[event(fetch)]
     async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+        let start = js_sys::Date::now();
         let platform = WorkerPlatform::new(&env)?;
         let request = convert::request(req).await?;
-        convert::response(crowdfund_core::routes::handle(&platform, &request).await)
+        let response = convert::response(crowdfund_core::routes::handle(&platform, &request).await);
+        if let Some(line) = platform.timings(&format!("{} {}", request.method, request.path), start) {
+            worker::console_log!("{line}");
+        }
+        response
     }
 
     #[event(queue)]
     async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+        let start = js_sys::Date::now();
         let platform = WorkerPlatform::new(&env)?;
         let messages: Vec<_> = batch.iter().flatten().collect();
         // The dead-letter queue's batches are stored for health and operators, then acked.
@@ -56,6 +64,15 @@ mod entry {
                 Delivery::Ack => message.ack(),
                 Delivery::Retry => message.retry_with_options(&retry),
             }
+        }
+        if let Some(line) = platform.timings(&format!("publish {}", messages.len()), start) {
+            worker::console_log!("{line}");
+        }
+        // Adaptive batching (core/src/batching.rs): with one publish at a time, what arrives
+        // during this pause joins the next batch; a lone change hardly waits.
+        let pause = crowdfund_core::batching::pause_after(messages.len());
+        if pause > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(pause)).await;
         }
         Ok(())
     }

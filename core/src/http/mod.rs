@@ -132,11 +132,13 @@ pub struct Request {
 }
 
 impl Request {
-    /// A request for a URL (`http://host/path?query`), for tests and tools.
+    /// A request for a URL (`http://host/path?query`) as the runtime serialises it (the
+    /// Worker's requests come through here too); a fragment is dropped.
     pub fn new(method: Method, url: &str) -> Self {
+        let url = url.split_once('#').map_or(url, |(before, _)| before);
         let (origin, rest) = match url.split_once("://") {
             Some((scheme, rest)) => {
-                let at = rest.find('/').unwrap_or(rest.len());
+                let at = rest.find(['/', '?']).unwrap_or(rest.len());
                 (format!("{scheme}://{}", &rest[..at]), &rest[at..])
             }
             None => (String::new(), url),
@@ -226,6 +228,8 @@ mod tests {
         assert_eq!((r.origin.as_str(), r.path.as_str()), ("http://127.0.0.1:8787", "/projects/3/"));
         assert_eq!(r.query_value("published").as_deref(), Some("pending"));
         assert_eq!(Request::new(Method::Get, "http://h").path, "/");
+        let r = Request::new(Method::Get, "https://h.example?q=1#top");
+        assert_eq!((r.origin.as_str(), r.path.as_str(), r.query.as_deref()), ("https://h.example", "/", Some("q=1")));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! A read model that answers some projects from memory, read beforehand in one batch, and
 //! asks the database for everything else. A rebuild step renders 100 detail pages: one D1
-//! round trip for all their projects instead of one each.
+//! round trip for all their projects instead of one each. Every render reads through this
+//! type (with nothing read beforehand, it is [`SqlReadModel`]), so the renderer is compiled
+//! into the wasm once.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -25,6 +27,11 @@ impl<'a, D: Database> Prefetched<'a, D> {
         let results = db.batch(whole_projects(filter, params).to_vec()).await?;
         let projects = assemble(&results, 0)?.into_iter().map(|p| (p.project_id, p.visible())).collect();
         Ok(Prefetched { sql: SqlReadModel(db), projects: RefCell::new(projects) })
+    }
+
+    /// Nothing read beforehand: every question goes to the database.
+    pub fn none(db: &'a D) -> Self {
+        Prefetched { sql: SqlReadModel(db), projects: RefCell::new(BTreeMap::new()) }
     }
 
     /// The ids read, ascending.

@@ -10,7 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use generator::gather::{self, ReadModel};
+use generator::gather;
 use generator::paths::{cache_tags, object_keys_of, pages_touched, PageKey, Target};
 use generator::render;
 
@@ -18,10 +18,11 @@ use crate::error::ApiResult;
 use crate::health;
 use crate::outbox::{self, ChangeMessage};
 use crate::platform::{Level, PageStore, Platform};
+use crate::prefetch::Prefetched;
 use crate::purge;
 use crate::read_model::SqlReadModel;
 use crate::rebuild::{self, RebuildMessage};
-use crate::sql::{Database, DbError};
+use crate::sql::Database;
 
 /// What one publish did, for the log line.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -141,13 +142,15 @@ pub async fn publish(platform: &impl Platform, changes: &[ChangeMessage]) -> Api
 /// objects of pages that no longer exist), a few at a time (`Config::pages_in_flight`): the pages are distinct, so no two
 /// of them write the same object, and the order they finish in does not matter.
 pub async fn publish_keys(platform: &impl Platform, keys: impl IntoIterator<Item = PageKey>) -> ApiResult<Published> {
-    publish_keys_from(platform, &SqlReadModel(platform.db()), keys).await
+    publish_keys_from(platform, &Prefetched::none(platform.db()), keys).await
 }
 
-/// [`publish_keys`], reading the pages' data from `model`.
-pub async fn publish_keys_from(
-    platform: &impl Platform,
-    model: &impl ReadModel<Error = DbError>,
+/// [`publish_keys`], reading the pages' data from `model`. (One read model type for every
+/// publish and the page route: each type would compile the whole renderer again into the
+/// wasm, about 14 KB gzipped.)
+pub async fn publish_keys_from<P: Platform>(
+    platform: &P,
+    model: &Prefetched<'_, P::Db>,
     keys: impl IntoIterator<Item = PageKey>,
 ) -> ApiResult<Published> {
     let outcomes: Vec<ApiResult<Published>> = stream::iter(keys)
@@ -167,11 +170,7 @@ pub async fn publish_keys_from(
 }
 
 /// Renders one page and writes (or deletes) its objects.
-async fn publish_key(
-    platform: &impl Platform,
-    model: &impl ReadModel<Error = DbError>,
-    key: PageKey,
-) -> ApiResult<Published> {
+async fn publish_key<P: Platform>(platform: &P, model: &Prefetched<'_, P::Db>, key: PageKey) -> ApiResult<Published> {
     let pages = render(&platform.config().site, &gather::page_data(model, &key).await?)?;
     let mut done = Published { pages: 1, tags: cache_tags(&key), ..Published::default() };
     if pages.is_empty() {

@@ -20,7 +20,7 @@ use generator::{render, Page, PageData, SiteConfig};
 use crate::error::ApiResult;
 use crate::http::Response;
 use crate::platform::{PageStore, Platform};
-use crate::read_model::SqlReadModel;
+use crate::prefetch::Prefetched;
 
 /// Says where a page came from: the page store (`stored`), the deployment's own code
 /// (`deployment`: stylesheet, script, robots.txt, 404), or a render on a miss (`rendered`, a
@@ -142,7 +142,7 @@ pub async fn page(
     }
     // Not stored (yet), or a writer's view right after a form: render from the data.
     if let Some(key) = &key {
-        let data = gather::page_data(&SqlReadModel(platform.db()), key).await?;
+        let data = gather::page_data(&Prefetched::none(platform.db()), key).await?;
         if let Some(page) = render(site, &data)?.into_iter().find(|p| p.key == object_key) {
             return Ok(rendered(page, "rendered", if_none_match, head, &policy, ttl));
         }

@@ -17,7 +17,7 @@ use generator::paths::{listing_page_of, sitemap_chunk_of, tag_pages_for_count, t
 
 use crate::error::{ApiError, ApiResult};
 use crate::params;
-use crate::platform::{ChangeQueue, Platform};
+use crate::platform::{ChangeQueue, Level, Platform};
 use crate::prefetch::Prefetched;
 use crate::publish;
 use crate::purge;
@@ -66,22 +66,41 @@ pub async fn start(platform: &impl Platform) -> ApiResult<String> {
 
 /// Runs a message's steps: publishes their pages and records progress after each, while the
 /// message's budget lasts; then sends the next step, or finishes the rebuild.
+///
+/// A step that fails after others of the message succeeded is sent on as a message of its own
+/// (and the message acknowledged): retrying the whole message would run, and count, the steps
+/// already done again. A message's first step failing is the queue's to retry.
 pub async fn step(platform: &impl Platform, m: &RebuildMessage) -> ApiResult<()> {
     let start = platform.now().ms;
     let mut spent = 0;
     let mut current = m.step.clone();
     loop {
-        let (next, subrequests) = run_step(platform, &m.rebuild_id, &current).await?;
+        let (next, subrequests) = match run_step(platform, &m.rebuild_id, &current).await {
+            Ok(done) => done,
+            Err(e) if current != m.step => {
+                platform.log(
+                    Level::Warn,
+                    json!({"event": "rebuild_step_failed", "rebuild_id": m.rebuild_id, "error": e.to_string(),
+                           "then": "sent on as its own message"}),
+                );
+                return send_step(platform, &m.rebuild_id, current).await;
+            }
+            Err(e) => return Err(e),
+        };
         spent += subrequests;
         let Some(next) = next else { return Ok(()) };
         let elapsed = platform.now().ms.saturating_sub(start);
         if elapsed >= platform.config().rebuild_budget_ms || spent + subrequests > MESSAGE_BUDGET_SUBREQUESTS {
-            let message = RebuildMessage { rebuild_id: m.rebuild_id.clone(), step: next };
-            platform.queue().send(&serde_json::to_value(&message)?).await?;
-            return Ok(());
+            return send_step(platform, &m.rebuild_id, next).await;
         }
         current = next;
     }
+}
+
+async fn send_step(platform: &impl Platform, rebuild_id: &str, step: Step) -> ApiResult<()> {
+    let message = RebuildMessage { rebuild_id: rebuild_id.to_owned(), step };
+    platform.queue().send(&serde_json::to_value(&message)?).await?;
+    Ok(())
 }
 
 /// Runs one step: publishes its pages and records progress. Returns the step after it and the

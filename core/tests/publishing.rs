@@ -204,3 +204,31 @@ fn a_big_rebuild_chains_messages_within_the_subrequest_budget_and_counts_every_p
         assert!(p.pages.body(&format!("projects/{id}/index.html")).is_some(), "project {id}");
     }
 }
+
+#[test]
+fn a_step_failing_after_others_of_its_message_is_retried_alone_and_nothing_is_counted_twice() {
+    let p = TestPlatform::default();
+    for i in 0..350 {
+        propose(&p, json!({"project_name": format!("Flaky {i}"), "tagline": "t"}));
+    }
+    drain(&p);
+    let admin = |req: crowdfund_core::http::Request| req.with_header("authorization", "Bearer test-admin-token");
+    let start = send(&p, &admin(request(Method::Post, "/api/v1/admin/rebuilds")));
+    let status_url = start.json()["status_url"].as_str().expect("status_url").to_owned();
+    let status = || send(&p, &admin(request(Method::Get, &status_url))).json();
+    // The first step (about 206 writes) succeeds, the second fails partway.
+    p.pages.fail_puts_after.set(Some(p.pages.puts.get() + 300));
+    let first = p.queue.take();
+    assert_eq!(run(crowdfund_core::publish::consume(&p, &first)), vec![Delivery::Ack]);
+    assert_eq!(status()["projects_done"].as_i64(), Some(100), "the step that succeeded is counted once");
+    assert!(p.log_text().contains("sent on as its own message"));
+    // The failed step's own message fails while the store does, and is the queue's to retry.
+    let again = p.queue.take();
+    assert_eq!(again.len(), 1);
+    assert_eq!(run(crowdfund_core::publish::consume(&p, &again)), vec![Delivery::Retry]);
+    p.pages.fail_puts_after.set(None);
+    p.queue.sent.borrow_mut().extend(again);
+    drain(&p);
+    assert_eq!((status()["projects_done"].as_i64(), status()["done"].as_bool()), (Some(350), Some(true)));
+    assert!(p.pages.body("projects/350/index.html").is_some());
+}

@@ -42,6 +42,10 @@ pub struct MemoryPages {
     pub objects: RefCell<BTreeMap<String, (String, Vec<u8>)>>,
     /// Reads that transferred a body.
     pub bodies_read: Cell<usize>,
+    /// Writes accepted so far.
+    pub puts: Cell<usize>,
+    /// Fault injection: writes fail once this many were accepted (until it is cleared).
+    pub fail_puts_after: Cell<Option<usize>>,
 }
 
 impl MemoryPages {
@@ -73,6 +77,10 @@ impl PageStore for MemoryPages {
     }
 
     async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), PortError> {
+        if self.fail_puts_after.get().is_some_and(|n| self.puts.get() >= n) {
+            return Err(PortError("the page store refused the write (injected)".into()));
+        }
+        self.puts.set(self.puts.get() + 1);
         self.objects.borrow_mut().insert(key.to_owned(), (content_type.to_owned(), body));
         Ok(())
     }

@@ -62,15 +62,16 @@ async fn proposals_become_the_listing_and_detail_pages() -> anyhow::Result<()> {
     assert_eq!(round_trips, 1, "a proposal is one D1 batch");
     assert!(rows >= 7, "project, 2 tags, 3 threads and the outbox row: {rows}");
 
-    // The versioned path, with a charset parameter and text that needs normalising.
+    // The versioned path, with a charset parameter and text that needs normalising (trimmed,
+    // composed to NFC by the runtime's normalize in the Worker, tags lower-cased and joined).
     let versioned = client
         .send(
             client
                 .request(Method::POST, "/api/v1/projects")
                 .header("content-type", "application/json; charset=utf-8")
                 .body(
-                    json!({"project_name": "  Solar Roofs  ", "tagline": " panels for every school ",
-                "tags": ["Solar Power", "solar  power", "GRID"], "problems": ["dark classrooms"]})
+                    json!({"project_name": "  Solar Roofs  ", "tagline": " panels for every e\u{301}cole ",
+                "tags": ["Solar Power", "solar  power", "GRID", "Cafe\u{301}"], "problems": ["dark classrooms"]})
                     .to_string(),
                 ),
         )
@@ -87,8 +88,8 @@ async fn proposals_become_the_listing_and_detail_pages() -> anyhow::Result<()> {
     let project = detail.json();
     assert_eq!(project["project_id"], second_id);
     assert_eq!(project["project_name"], "Solar Roofs");
-    assert_eq!(project["tagline"], "panels for every school");
-    assert_eq!(project["tags"], json!(["grid", "solar-power"]));
+    assert_eq!(project["tagline"], "panels for every \u{e9}cole");
+    assert_eq!(project["tags"], json!(["caf\u{e9}", "grid", "solar-power"]));
     let threads = project["threads"].as_array().expect("threads");
     assert_eq!(threads.len(), 1);
     assert_eq!(threads[0]["thread_type"], "PROBLEM");
@@ -117,7 +118,7 @@ async fn proposals_become_the_listing_and_detail_pages() -> anyhow::Result<()> {
     let projects = listing["projects"].as_array().expect("projects");
     let listed: Vec<i64> = projects.iter().filter_map(|p| p["project_id"].as_i64()).collect();
     assert_eq!(listed, vec![second_id, first_id]);
-    assert_eq!(projects[0]["tags"], json!(["grid", "solar-power"]));
+    assert_eq!(projects[0]["tags"], json!(["caf\u{e9}", "grid", "solar-power"]));
     assert!(projects.iter().all(|p| p.get("threads").is_none()), "a listing carries no threads");
     let versioned_listing = client.get("/api/v1/projects.json").await?;
     assert_eq!(versioned_listing.json(), listing, "/projects aliases /api/v1/projects.json");

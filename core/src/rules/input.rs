@@ -5,9 +5,9 @@
 //! refused except newlines and tabs in Markdown messages; tags are lower-cased, spaces become
 //! `-`, and duplicates are dropped.
 
+use super::nfc::nfc;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{ApiError, ApiResult};
 use generator::model::ThreadType;
@@ -307,7 +307,7 @@ fn within(field: &str, raw: &str, max_chars: usize) -> ApiResult<()> {
 /// A one-line text field: trimmed, NFC, non-empty, no control characters, bounded.
 pub fn line(field: &str, raw: &str, max_chars: usize) -> ApiResult<String> {
     within(field, raw, max_chars)?;
-    let text: String = raw.trim().nfc().collect();
+    let text = nfc(raw.trim());
     if text.is_empty() {
         return Err(ApiError::invalid(field, "must not be empty"));
     }
@@ -323,7 +323,7 @@ pub fn line(field: &str, raw: &str, max_chars: usize) -> ApiResult<String> {
 /// A Markdown message: like [`line`] but newlines and tabs are kept.
 pub fn message(field: &str, raw: &str) -> ApiResult<String> {
     within(field, raw, MAX_MESSAGE_CHARS)?;
-    let text: String = raw.replace("\r\n", "\n").trim().nfc().collect();
+    let text = nfc(raw.replace("\r\n", "\n").trim());
     if text.is_empty() {
         return Err(ApiError::invalid(field, "must not be empty"));
     }
@@ -346,7 +346,7 @@ pub fn tag(field: &str, raw: &str) -> ApiResult<String> {
     if raw.chars().count() > MAX_TAG_CHARS {
         return Err(ApiError::invalid(field, format!("a tag has at most {MAX_TAG_CHARS} characters")));
     }
-    let lowered: String = raw.trim().nfc().collect::<String>().to_lowercase();
+    let lowered = nfc(raw.trim()).to_lowercase();
     let tag = lowered.split_whitespace().collect::<Vec<_>>().join("-");
     if tag.is_empty() {
         return Err(ApiError::invalid(field, "a tag must not be empty"));

@@ -8,5 +8,6 @@ pub mod identity;
 pub mod input;
 pub mod moderation_input;
 pub mod moderators;
+pub mod nfc;
 pub mod search_query;
 pub mod votes;

@@ -177,16 +177,24 @@ fn the_admin_rebuild_renders_every_page_in_steps_and_reports_progress() {
     assert!(p.pages.body("projects/2/index.html").is_none(), "a hidden project's page is deleted");
 }
 
+fn admin(req: crowdfund_core::http::Request) -> crowdfund_core::http::Request {
+    req.with_header("authorization", "Bearer test-admin-token")
+}
+
+/// Proposes `n` projects, publishes them, then starts a rebuild; returns its status URL.
+fn rebuild_of_published_projects(p: &TestPlatform, name: &str, n: usize) -> String {
+    for i in 0..n {
+        propose(p, json!({"project_name": format!("{name} {i}"), "tagline": "t"}));
+    }
+    drain(p);
+    let start = send(p, &admin(request(Method::Post, "/api/v1/admin/rebuilds")));
+    start.json()["status_url"].as_str().expect("status_url").to_owned()
+}
+
 #[test]
 fn a_big_rebuild_chains_messages_within_the_subrequest_budget_and_counts_every_project() {
     let p = TestPlatform::default();
-    for i in 0..350 {
-        propose(&p, json!({"project_name": format!("Big {i}"), "tagline": "t"}));
-    }
-    drain(&p);
-    let admin = |req: crowdfund_core::http::Request| req.with_header("authorization", "Bearer test-admin-token");
-    let start = send(&p, &admin(request(Method::Post, "/api/v1/admin/rebuilds")));
-    let status_url = start.json()["status_url"].as_str().expect("status_url").to_owned();
+    let status_url = rebuild_of_published_projects(&p, "Big", 350);
     let status = || send(&p, &admin(request(Method::Get, &status_url))).json();
     assert_eq!((status()["projects_total"].as_i64(), status()["projects_done"].as_i64()), (Some(350), Some(0)));
     let mut messages = 0;
@@ -208,13 +216,7 @@ fn a_big_rebuild_chains_messages_within_the_subrequest_budget_and_counts_every_p
 #[test]
 fn a_step_failing_after_others_of_its_message_is_retried_alone_and_nothing_is_counted_twice() {
     let p = TestPlatform::default();
-    for i in 0..350 {
-        propose(&p, json!({"project_name": format!("Flaky {i}"), "tagline": "t"}));
-    }
-    drain(&p);
-    let admin = |req: crowdfund_core::http::Request| req.with_header("authorization", "Bearer test-admin-token");
-    let start = send(&p, &admin(request(Method::Post, "/api/v1/admin/rebuilds")));
-    let status_url = start.json()["status_url"].as_str().expect("status_url").to_owned();
+    let status_url = rebuild_of_published_projects(&p, "Flaky", 350);
     let status = || send(&p, &admin(request(Method::Get, &status_url))).json();
     // The first step (about 206 writes) succeeds, the second fails partway.
     p.pages.fail_puts_after.set(Some(p.pages.puts.get() + 300));

@@ -86,6 +86,30 @@ pub struct AdminSource {
     pub admin_token: Option<String>,
 }
 
+/// A running instance written to through its admin routes (`--to URL [--admin-token T]`).
+#[derive(clap::Args)]
+pub struct AdminTarget {
+    /// Base URL of the running instance.
+    #[arg(long)]
+    pub to: String,
+    /// Admin bearer token (default: $CROWDFUND_ADMIN_TOKEN).
+    #[arg(long)]
+    pub admin_token: Option<String>,
+}
+
+impl AdminTarget {
+    /// Connects; returns the instance and the admin token.
+    pub fn connect(&self) -> Result<(Instance, String)> {
+        Ok((Instance::new(&self.to)?, admin_token(self.admin_token.as_deref())?))
+    }
+}
+
+/// How many projects an instance holds (its health's count), for a progress total.
+pub async fn project_count(instance: &Instance) -> Result<u64> {
+    let health: serde_json::Value = instance.get_json("/api/v1/health").await?;
+    Ok(health["projects"].as_u64().unwrap_or(0))
+}
+
 impl AdminSource {
     /// Connects and fetches the whole read model: the instance, its site settings and data.
     pub async fn export(&self) -> Result<(Instance, generator::SiteConfig, generator::model::Snapshot)> {
@@ -98,8 +122,7 @@ impl AdminSource {
 /// Fetches the whole read model through the admin export, page by page (each retried through
 /// rate limits and transient failures), with progress.
 pub async fn export(instance: &Instance, token: &str) -> Result<(generator::SiteConfig, generator::model::Snapshot)> {
-    let total: serde_json::Value = instance.get_json("/api/v1/health").await?;
-    let mut progress = crate::progress::Progress::new("export", "projects", total["projects"].as_u64().unwrap_or(0));
+    let mut progress = crate::progress::Progress::new("export", "projects", project_count(instance).await?);
     let mut snapshot = generator::model::Snapshot::default();
     let site = export_after(instance, token, 0, |page| {
         progress.inc(page.len() as u64);

@@ -40,8 +40,7 @@ pub async fn run(args: Args) -> Result<()> {
     if resumed == 0 {
         writeln!(file, "{}", json!({ "from": instance.base }))?;
     }
-    let total: serde_json::Value = instance.get_json("/api/v1/health").await?;
-    let mut progress = Progress::new("export", "projects", total["projects"].as_u64().unwrap_or(0));
+    let mut progress = Progress::new("export", "projects", client::project_count(&instance).await?);
     progress.set(resumed as u64);
     let after = projects.last().map_or(0, |p: &Project| p.project_id);
     client::export_after(&instance, &token, after, |page| {

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use generator::model::Snapshot;
 use serde_json::json;
 
-use crate::client::{self, Instance};
+use crate::client::AdminTarget;
 use crate::progress::Progress;
 use crate::{rebuild, retry};
 
@@ -20,12 +20,8 @@ const CHUNK: usize = 20;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Base URL of the running instance.
-    #[arg(long)]
-    to: String,
-    /// Admin bearer token (default: $CROWDFUND_ADMIN_TOKEN).
-    #[arg(long)]
-    admin_token: Option<String>,
+    #[command(flatten)]
+    target: AdminTarget,
     /// Follow the rebuild that follows the import to its end, with progress.
     #[arg(long)]
     wait: bool,
@@ -34,8 +30,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> Result<()> {
-    let instance = Instance::new(&args.to)?;
-    let token = client::admin_token(args.admin_token.as_deref())?;
+    let (instance, token) = args.target.connect()?;
     let text = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let snapshot: Snapshot =
         serde_json::from_slice(&text).with_context(|| format!("parsing {}", args.file.display()))?;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use serde::Deserialize;
 
-use crate::client::{self, Instance};
+use crate::client::{AdminTarget, Instance};
 use crate::progress::Progress;
 use crate::retry;
 
@@ -18,12 +18,8 @@ const STALLED: Duration = Duration::from_secs(300);
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Base URL of the running instance.
-    #[arg(long)]
-    to: String,
-    /// Admin bearer token (default: $CROWDFUND_ADMIN_TOKEN).
-    #[arg(long)]
-    admin_token: Option<String>,
+    #[command(flatten)]
+    target: AdminTarget,
     /// Follow the rebuild to its end, with progress.
     #[arg(long)]
     wait: bool,
@@ -46,8 +42,7 @@ pub struct Finished {
 }
 
 pub async fn run(args: Args) -> Result<()> {
-    let instance = Instance::new(&args.to)?;
-    let token = client::admin_token(args.admin_token.as_deref())?;
+    let (instance, token) = args.target.connect()?;
     let status_url = start(&instance, &token).await?;
     if !args.wait {
         println!("rebuild: started: {status_url}");

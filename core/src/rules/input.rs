@@ -443,6 +443,16 @@ mod tests {
         let edit: TagsRequest = parse_json(br#"{"project_id": 7.0, "add": ["a"]}"#).expect("7.0 is an integer");
         assert_eq!(edit.project_id, Some(7));
         assert_eq!(parse_json::<TagsRequest>(br#"{"project_id": 7.5, "add": ["a"]}"#).unwrap_err().status(), 422);
+        // A long integer written with `.0` is parsed exactly (serde_json's `float_roundtrip`;
+        // its default parse lands on 2251799813685247.25 here, which schemathesis found).
+        let long: ThreadsRequest =
+            parse_json(br#"{"threads": [{"thread_id": 2251799813685247.0, "message": "m"}]}"#).expect("an integer");
+        assert_eq!(
+            long.validate(1).expect("valid")[0],
+            ThreadWrite::Edit { thread_id: 2251799813685247, message: "m".into() }
+        );
+        let near = parse_json::<ThreadsRequest>(br#"{"threads": [{"thread_id": 2251799813685247.2, "message": "m"}]}"#);
+        assert_eq!(near.unwrap_err().status(), 422, "a fraction is still refused");
         let absent: TagsRequest = parse_json(br#"{"add": ["a"]}"#).expect("absent");
         assert_eq!(absent.project_id, None);
         let null = parse_json::<TagsRequest>(br#"{"project_id": null, "add": ["a"]}"#).unwrap_err();

@@ -18,7 +18,19 @@ pub struct StoredObject {
     pub etag: String,
     pub content_type: String,
     /// The bytes; `None` for a HEAD, or when the caller's ETag still matches.
-    pub body: Option<Vec<u8>>,
+    pub body: Option<StoredBody>,
+}
+
+/// The bytes of a stored object read for an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredBody {
+    /// Read into memory (the tests' store).
+    Bytes(Vec<u8>),
+    /// Kept by the platform, which streams it into the answer itself when the answer says
+    /// [`crate::http::Response::held_body`]: the Worker hands R2's stream to the response.
+    /// Copying a page into wasm memory and back out cost the stored-page GET about a third of
+    /// its throughput (docs/BENCHMARKS.md).
+    Held,
 }
 
 /// The store of rendered pages (R2): object key → content type and bytes.

@@ -19,7 +19,7 @@ use generator::{render, Page, PageData, SiteConfig};
 
 use crate::error::ApiResult;
 use crate::http::Response;
-use crate::platform::{PageStore, Platform};
+use crate::platform::{PageStore, Platform, StoredBody};
 use crate::prefetch::Prefetched;
 
 /// Says where a page came from: the page store (`stored`), the deployment's own code
@@ -134,8 +134,13 @@ pub async fn page(
             platform.pages().get(&object_key, if_none_match.and_then(single_etag)).await?
         };
         if let Some(object) = stored {
-            let body = object.body.unwrap_or_default();
+            let (body, held) = match object.body {
+                Some(StoredBody::Bytes(bytes)) => (bytes, false),
+                Some(StoredBody::Held) => (Vec::new(), true),
+                None => (Vec::new(), false),
+            };
             let mut response = answer(200, &object.content_type, &object.etag, body, if_none_match);
+            response.held_body = held && response.status == 200;
             policy.apply(&mut response, ttl);
             return Ok(response.with_header(SOURCE_HEADER, "stored"));
         }
@@ -189,7 +194,7 @@ fn answer(status: u16, content_type: &str, etag: &str, body: Vec<u8>, if_none_ma
         response.headers.set("etag", etag);
         if status == 200 && if_none_match.is_some_and(|inm| etag_matches(inm, etag)) {
             response.status = 304;
-            response.body.clear();
+            response.clear_body();
         }
     }
     response

@@ -91,6 +91,26 @@ fn a_page_is_rendered_on_a_miss_then_served_from_the_store_with_cheap_revalidati
 }
 
 #[test]
+fn a_store_that_holds_the_bytes_streams_them_into_the_answer_except_for_head_and_304() {
+    let p = TestPlatform::default();
+    let id = propose(&p, json!({"project_name": "Held", "tagline": "t"}));
+    drain(&p);
+    p.pages.hold_bodies.set(true);
+    let path = format!("/projects/{id}/");
+    let held = send(&p, &request(Method::Get, &path));
+    assert_eq!((held.status, held.header(serve::SOURCE_HEADER)), (200, Some("stored")));
+    assert!(held.held_body && held.body.is_empty(), "the platform streams the stored bytes");
+    assert_eq!(held.header("content-type"), Some("text/html; charset=utf-8"));
+    let etag = held.header("etag").expect("an ETag").to_owned();
+    let unchanged = send(&p, &request(Method::Get, &path).with_header("if-none-match", &etag));
+    assert_eq!((unchanged.status, unchanged.held_body), (304, false));
+    let head = send(&p, &request(Method::Head, &path));
+    assert_eq!((head.status, head.held_body, head.body.len()), (200, false, 0));
+    let rendered = send(&p, &request(Method::Get, &format!("{path}?published=pending")));
+    assert!(!rendered.held_body && !rendered.body.is_empty(), "a render carries its own bytes");
+}
+
+#[test]
 fn stored_page_reads_are_left_out_of_the_request_log_and_everything_else_is_logged() {
     let p = TestPlatform::default();
     let id = propose(&p, json!({"project_name": "Logged", "tagline": "t"}));

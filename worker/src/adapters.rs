@@ -2,19 +2,19 @@
 //! the rate-limiting bindings ([`Limiters`]), the edge cache ([`Edge`]), `Date.now()`, `crypto.getRandomValues` and the
 //! console.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{
     Bucket, Conditional, D1Database, D1PreparedStatement, D1Result, Env, HttpMetadata, Queue, QueueContentType,
-    RawMessageBuilder,
+    RawMessageBuilder, ResponseBody,
 };
 
 use crowdfund_core::config::Config;
 use crowdfund_core::platform::{
-    hex_id, ChangeQueue, Level, Now, PageStore, Platform, PortError, RateLimiter, StoredObject,
+    hex_id, ChangeQueue, Level, Now, PageStore, Platform, PortError, RateLimiter, StoredBody, StoredObject,
 };
 use crowdfund_core::sql::{Database, DbError, Param, Rows, Statement};
 
@@ -70,8 +70,16 @@ impl Database for D1 {
     }
 }
 
-/// The R2 bucket of pages.
-pub struct R2(pub Bucket, pub Spent);
+/// The R2 bucket of pages. A page read for an answer stays R2's stream (`held`), which
+/// [`crate::convert::response`] hands to the response: its bytes never enter wasm memory.
+pub struct R2(pub Bucket, pub Spent, RefCell<Option<ResponseBody>>);
+
+impl R2 {
+    /// The body of the last page read, to stream into the answer.
+    pub fn take_held(&self) -> Option<ResponseBody> {
+        self.2.borrow_mut().take()
+    }
+}
 
 fn port(e: worker::Error) -> PortError {
     PortError(e.to_string())
@@ -86,7 +94,10 @@ impl PageStore for R2 {
         let Some(object) = self.1.time(get.execute()).await.map_err(port)? else { return Ok(None) };
         // A failed precondition (the ETag matches) gives the object without a body.
         let body = match object.body() {
-            Some(body) => Some(self.1.time(body.bytes()).await.map_err(port)?),
+            Some(body) => {
+                *self.2.borrow_mut() = Some(body.response_body().map_err(port)?);
+                Some(StoredBody::Held)
+            }
             None => None,
         };
         Ok(Some(StoredObject {
@@ -177,7 +188,7 @@ impl WorkerPlatform {
         });
         Ok(WorkerPlatform {
             db: D1(env.d1(DB)?, Spent::default()),
-            pages: R2(env.bucket(PAGES)?, Spent::default()),
+            pages: R2(env.bucket(PAGES)?, Spent::default(), RefCell::default()),
             queue: Changes(env.queue(CHANGES)?, Spent::default()),
             limits: Limiters(env.clone(), Spent::default()),
             edge: Edge::detect(config.edge_purge_url.as_deref()),
@@ -187,6 +198,11 @@ impl WorkerPlatform {
 }
 
 impl WorkerPlatform {
+    /// The stored page an answer streams ([`R2::take_held`]).
+    pub fn take_held_body(&self) -> Option<ResponseBody> {
+        self.pages.take_held()
+    }
+
     /// The `timings` line of an event that started at `start_ms` (see [`crate::timings`]), or
     /// `None` unless the var `TIMINGS=on`.
     pub fn timings(&self, what: &str, start_ms: f64) -> Option<serde_json::Value> {

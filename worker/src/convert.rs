@@ -1,6 +1,6 @@
 //! The runtime's requests and responses to and from the core's plain ones.
 
-use worker::{Headers, Request, Response, Result};
+use worker::{Headers, Request, Response, ResponseBody, Result};
 
 use crowdfund_core::http::{self, Method};
 
@@ -19,12 +19,17 @@ pub async fn request(mut req: Request) -> Result<http::Request> {
     Ok(request)
 }
 
-/// Builds the runtime's response.
-pub fn response(answer: http::Response) -> Result<Response> {
+/// Builds the runtime's response; `held` is the page store's stream for an answer whose body
+/// it is (`held_body`).
+pub fn response(answer: http::Response, held: Option<ResponseBody>) -> Result<Response> {
     let headers = Headers::new();
     for (name, value) in answer.headers.iter() {
         headers.append(name, value)?;
     }
-    let response = if answer.body.is_empty() { Response::empty()? } else { Response::from_bytes(answer.body)? };
+    let response = match held {
+        Some(stream) if answer.held_body => Response::from_body(stream)?,
+        _ if answer.body.is_empty() => Response::empty()?,
+        _ => Response::from_bytes(answer.body)?,
+    };
     Ok(response.with_status(answer.status).with_headers(headers))
 }

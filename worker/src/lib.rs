@@ -36,7 +36,8 @@ mod entry {
         let start = js_sys::Date::now();
         let platform = WorkerPlatform::new(&env)?;
         let request = convert::request(req).await?;
-        let response = convert::response(crowdfund_core::routes::handle(&platform, &request).await);
+        let answer = crowdfund_core::routes::handle(&platform, &request).await;
+        let response = convert::response(answer, platform.take_held_body());
         if let Some(line) = platform.timings(&format!("{} {}", request.method, request.path), start) {
             worker::console_log!("{line}");
         }

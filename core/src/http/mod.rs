@@ -181,12 +181,21 @@ pub struct Response {
     pub status: u16,
     pub headers: Headers,
     pub body: Vec<u8>,
+    /// The body is the stored object the platform holds ([`crate::platform::StoredBody::Held`]),
+    /// not `body` (which is empty).
+    pub held_body: bool,
 }
 
 impl Response {
     /// An answer with a status and a body, no headers yet.
     pub fn new(status: u16, body: Vec<u8>) -> Self {
-        Response { status, headers: Headers::new(), body }
+        Response { status, headers: Headers::new(), body, held_body: false }
+    }
+
+    /// Drops the body, whichever it is (a HEAD, a 304).
+    pub fn clear_body(&mut self) {
+        self.body.clear();
+        self.held_body = false;
     }
 
     /// Sets a header (builder style).

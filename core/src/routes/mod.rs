@@ -105,7 +105,7 @@ pub async fn handle(platform: &impl Platform, req: &Request) -> Response {
         }
     }
     if req.method == Method::Head {
-        response.body.clear();
+        response.clear_body();
     }
     let config = platform.config();
     for (name, value) in cors::headers_for(req.header("origin"), &config.allowed_origins, req.method == Method::Options)

@@ -53,7 +53,7 @@ pub async fn api<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
         .with_header("x-content-type-options", "nosniff");
     Policy::Search.apply(&mut response, c.platform.config().edge_ttl_seconds);
     if c.req.method == Method::Head {
-        response.body.clear();
+        response.clear_body();
     }
     Ok(response)
 }

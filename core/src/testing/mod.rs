@@ -17,7 +17,7 @@ pub use sqlite::{migrations_dir, Sqlite, SqliteRows};
 
 use crate::config::Config;
 use crate::platform::{
-    ChangeQueue, Level, Now, PageStore, Platform, PortError, PurgeError, Purger, RateLimiter, StoredObject,
+    ChangeQueue, Level, Now, PageStore, Platform, PortError, PurgeError, Purger, RateLimiter, StoredBody, StoredObject,
 };
 use crate::purge::plan::Call;
 use crate::serve::etag_of;
@@ -46,6 +46,8 @@ pub struct MemoryPages {
     pub puts: Cell<usize>,
     /// Fault injection: writes fail once this many were accepted (until it is cleared).
     pub fail_puts_after: Cell<Option<usize>>,
+    /// Reads keep the bytes with the store ([`StoredBody::Held`]), as the Worker's R2 does.
+    pub hold_bodies: Cell<bool>,
 }
 
 impl MemoryPages {
@@ -64,7 +66,14 @@ impl PageStore for MemoryPages {
         if !unchanged {
             self.bodies_read.set(self.bodies_read.get() + 1);
         }
-        Ok(Some(StoredObject { etag, content_type: content_type.clone(), body: (!unchanged).then(|| body.clone()) }))
+        Ok(Some(StoredObject {
+            etag,
+            content_type: content_type.clone(),
+            body: (!unchanged).then(|| match self.hold_bodies.get() {
+                true => StoredBody::Held,
+                false => StoredBody::Bytes(body.clone()),
+            }),
+        }))
     }
 
     async fn head(&self, key: &str) -> Result<Option<StoredObject>, PortError> {

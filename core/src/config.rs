@@ -2,6 +2,7 @@
 
 use generator::SiteConfig;
 
+use crate::platform::Level;
 use crate::purge::plan::Budget;
 use crate::rules::moderators::{self, Moderator};
 
@@ -62,6 +63,11 @@ pub struct Config {
     /// line per request with the time spent waiting on D1, R2, the queue and the rate
     /// limiters; for profiling, e.g. `write_bench`).
     pub timings: bool,
+    /// The least important log line written (var `LOG_LEVEL`: `info`, the default, logs every
+    /// write and every error; `warn` or `error` leave out the request lines, whose one
+    /// `console.log` each costs a write about a third of its throughput under `wrangler dev`,
+    /// and whose volume a busy site may not want to pay for).
+    pub log_level: Level,
     /// Test hooks (var `TEST_HOOKS=1`, never set in production): a write carrying
     /// `x-test-drop-message: 1` skips its queue send, as if the message were lost.
     pub test_hooks: bool,
@@ -74,6 +80,11 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Whether a line of this level is written.
+    pub fn logs(&self, level: Level) -> bool {
+        level >= self.log_level
+    }
+
     /// Reads the settings through `var` (plain vars) and `secret` (secrets); missing optional
     /// ones fall back to local defaults.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>, secret: impl Fn(&str) -> Option<String>) -> Self {
@@ -118,6 +129,7 @@ impl Config {
             rebuild_budget_ms: number("REBUILD_BUDGET_MS").map_or(REBUILD_BUDGET_MS, |v| v as u64),
             rate_limits: var("RATE_LIMITS").as_deref() != Some("off"),
             timings: var("TIMINGS").as_deref() == Some("on"),
+            log_level: var("LOG_LEVEL").as_deref().and_then(Level::parse).unwrap_or(Level::Info),
             test_hooks: var("TEST_HOOKS").as_deref() == Some("1"),
         }
     }
@@ -126,6 +138,16 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_level_leaves_out_less_important_lines() {
+        let at = |value: &str| Config::from_vars(|name| (name == "LOG_LEVEL").then(|| value.into()), |_| None);
+        let warn = at("WARN");
+        assert!(!warn.logs(Level::Info) && warn.logs(Level::Warn) && warn.logs(Level::Error));
+        let error = at("error");
+        assert!(!error.logs(Level::Warn) && error.logs(Level::Error));
+        assert!(at("loud").logs(Level::Info), "an unknown level logs everything");
+    }
 
     #[test]
     fn vars_and_secrets_are_read_with_defaults() {
@@ -143,6 +165,7 @@ mod tests {
         assert_eq!(c.site.base_url, "https://crowdfund.example");
         assert_eq!((c.admin_token.as_str(), c.voter_secret.is_empty()), ("t", true));
         assert!(!c.rate_limits && !c.test_hooks && !c.timings);
+        assert!(c.logs(Level::Info), "every line by default");
         assert_eq!(c.redrive_after_ms, REDRIVE_AFTER_MS);
         assert_eq!(c.stuck_after_ms, REDRIVE_AFTER_MS + STUCK_MARGIN_MS);
         assert_eq!((c.pages_in_flight, c.rebuild_budget_ms), (1, REBUILD_BUDGET_MS), "at least one page at once");

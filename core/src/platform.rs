@@ -86,12 +86,24 @@ pub trait RateLimiter {
     async fn limit(&self, binding: &str, key: &str) -> Result<Option<bool>, PortError>;
 }
 
-/// How important a log line is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How important a log line is (ordered: `Info < Warn < Error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Info,
     Warn,
     Error,
+}
+
+impl Level {
+    /// Reads `info`, `warn` or `error` (any case).
+    pub fn parse(name: &str) -> Option<Level> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "info" => Some(Level::Info),
+            "warn" => Some(Level::Warn),
+            "error" => Some(Level::Error),
+            _ => None,
+        }
+    }
 }
 
 /// The time of a request, read once.

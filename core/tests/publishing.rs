@@ -3,6 +3,7 @@
 
 mod common;
 
+use crowdfund_core::config::Config;
 use crowdfund_core::http::Method;
 use crowdfund_core::publish::Delivery;
 use crowdfund_core::testing::{run, TestPlatform};
@@ -127,6 +128,19 @@ fn stored_page_reads_are_left_out_of_the_request_log_and_everything_else_is_logg
     assert_eq!(request_lines(&p), 2, "stored reads and their 304s are not logged");
     send(&p, &request(Method::Get, "/projects/12345/"));
     assert_eq!(request_lines(&p), 3, "a 404 is logged");
+}
+
+#[test]
+fn at_log_level_warn_writes_are_not_logged_and_errors_still_are() {
+    let config = Config::from_vars(
+        |name| (name == "LOG_LEVEL").then(|| "warn".into()),
+        |name| (name == "VOTER_SECRET").then(|| "test voter secret".into()),
+    );
+    let p = TestPlatform::with_config(config);
+    propose(&p, json!({"project_name": "Quiet", "tagline": "t"}));
+    assert!(!p.log_text().contains(r#""event":"request""#), "no request line:\n{}", p.log_text());
+    run(crowdfund_core::publish::consume(&p, &[json!({"nonsense": true})]));
+    assert!(p.log_text().contains("message_unreadable"), "errors are still logged");
 }
 
 #[test]

@@ -262,6 +262,9 @@ impl Platform for WorkerPlatform {
     }
 
     fn log(&self, level: Level, line: serde_json::Value) {
+        if !self.config.logs(level) {
+            return;
+        }
         match level {
             Level::Info => worker::console_log!("{line}"),
             Level::Warn => worker::console_warn!("{line}"),

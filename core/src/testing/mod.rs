@@ -328,7 +328,9 @@ impl Platform for TestPlatform {
         format!("{n:032x}")
     }
     fn log(&self, level: Level, line: Value) {
-        self.logs.borrow_mut().push((level, line));
+        if self.config.logs(level) {
+            self.logs.borrow_mut().push((level, line));
+        }
     }
 }
 

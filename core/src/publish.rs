@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use futures_util::stream::{self, StreamExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use generator::gather;
@@ -36,7 +36,8 @@ pub struct Published {
 }
 
 /// What to do with a queue message once its batch was handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Delivery {
     Ack,
     /// Deliver again after a delay (after `max_retries` the queue dead-letters it; the cron
@@ -54,9 +55,29 @@ enum Incoming {
     Purge { purge: String },
 }
 
-/// Handles one queue batch: publishes all its changes at once, then runs its rebuild steps;
-/// answers what to do with each message, in order.
+/// A batch after its pages were published, before the edge is purged ([`purge_after`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consumed {
+    /// What to do with each message, so far.
+    pub deliveries: Vec<Delivery>,
+    /// The purger's wake-ups, acknowledged once a purge run succeeds.
+    pub wakes: Vec<usize>,
+    /// Whether the batch may have owed purges.
+    pub owes: bool,
+}
+
+/// Handles one queue batch: publishes all its changes at once, then runs its rebuild steps,
+/// then purges what they owe; answers what to do with each message, in order.
 pub async fn consume(platform: &impl Platform, bodies: &[Value]) -> Vec<Delivery> {
+    let consumed = consume_pages(platform, bodies).await;
+    purge_after(platform, consumed).await
+}
+
+/// [`consume`] up to the purge: the publisher Worker renders and stores a batch's pages
+/// (the request Worker, which consumes the queue, hands it the batch). The purge stays with
+/// the request Worker: the edge cache (Workers Caching) is the Worker's own, and only it can
+/// purge it.
+pub async fn consume_pages(platform: &impl Platform, bodies: &[Value]) -> Consumed {
     let mut deliveries = vec![Delivery::Retry; bodies.len()];
     let mut changes = Vec::new();
     let mut change_at = Vec::new();
@@ -108,8 +129,14 @@ pub async fn consume(platform: &impl Platform, bodies: &[Value]) -> Vec<Delivery
             ),
         }
     }
-    // Purge what the batch owed (and what earlier runs left): the pages are stored, their tags
-    // recorded; a failure here loses nothing (the tags stay owed, retried by a wake-up).
+    Consumed { deliveries, wakes, owes }
+}
+
+/// The end of [`consume`]: purges what the batch owed (and what earlier runs left). The pages
+/// are stored and their tags recorded; a failure here loses nothing (the tags stay owed,
+/// retried by a wake-up).
+pub async fn purge_after(platform: &impl Platform, consumed: Consumed) -> Vec<Delivery> {
+    let Consumed { mut deliveries, wakes, owes } = consumed;
     if owes {
         match purge::run(platform).await {
             Ok(_) => wakes.iter().for_each(|i| deliveries[*i] = Delivery::Ack),

@@ -126,24 +126,8 @@ pub async fn page(
             return Ok(rendered(page, "deployment", if_none_match, head, &policy, ttl));
         }
     }
-    let just_written = query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "published"));
-    if !just_written {
-        let stored = if head {
-            platform.pages().head(&object_key).await?
-        } else {
-            platform.pages().get(&object_key, if_none_match.and_then(single_etag)).await?
-        };
-        if let Some(object) = stored {
-            let (body, held) = match object.body {
-                Some(StoredBody::Bytes(bytes)) => (bytes, false),
-                Some(StoredBody::Held) => (Vec::new(), true),
-                None => (Vec::new(), false),
-            };
-            let mut response = answer(200, &object.content_type, &object.etag, body, if_none_match);
-            response.held_body = held && response.status == 200;
-            policy.apply(&mut response, ttl);
-            return Ok(response.with_header(SOURCE_HEADER, "stored"));
-        }
+    if let Some(response) = stored(platform, path, query, if_none_match, head).await? {
+        return Ok(response);
     }
     // Not stored (yet), or a writer's view right after a form: render from the data.
     if let Some(key) = &key {
@@ -153,6 +137,44 @@ pub async fn page(
         }
     }
     not_found(site, if writer { Policy::Private } else { Policy::Missing(tags) }, ttl)
+}
+
+/// The stored page a GET or HEAD for `path` is answered with, if the store holds it and the
+/// request may have it: `None` for the deployment's own pages, a writer's view right after a
+/// form (`?published=`) and a page not stored yet, which are all rendered (the request
+/// Worker hands those to the publisher).
+pub async fn stored(
+    platform: &impl Platform,
+    path: &str,
+    query: Option<&str>,
+    if_none_match: Option<&str>,
+    head: bool,
+) -> ApiResult<Option<Response>> {
+    let key = key_for_path(path);
+    let just_written = query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "published"));
+    if just_written || key.as_ref().and_then(deployment_data).is_some() {
+        return Ok(None);
+    }
+    let object_key = object_key_for_path(path);
+    let stored = if head {
+        platform.pages().head(&object_key).await?
+    } else {
+        platform.pages().get(&object_key, if_none_match.and_then(single_etag)).await?
+    };
+    let Some(object) = stored else { return Ok(None) };
+    let (body, held) = match object.body {
+        Some(StoredBody::Bytes(bytes)) => (bytes, false),
+        Some(StoredBody::Held) => (Vec::new(), true),
+        None => (Vec::new(), false),
+    };
+    let mut response = answer(200, &object.content_type, &object.etag, body, if_none_match);
+    response.held_body = held && response.status == 200;
+    let policy = match is_writer_view(query) {
+        true => Policy::Private,
+        false => Policy::Page(key.as_ref().map(cache_tags).unwrap_or_default()),
+    };
+    policy.apply(&mut response, platform.config().edge_ttl_seconds);
+    Ok(Some(response.with_header(SOURCE_HEADER, "stored")))
 }
 
 /// A page rendered for this request (`source`: "deployment" for the code's own pages,

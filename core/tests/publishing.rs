@@ -60,6 +60,24 @@ fn a_batch_of_votes_on_one_project_is_one_render_of_each_page() {
 }
 
 #[test]
+fn a_batch_split_between_the_two_workers_publishes_then_purges_as_one_consume_does() {
+    let p = TestPlatform::default();
+    let id = propose(&p, json!({"project_name": "Split", "tagline": "t"}));
+    let messages = p.queue.take();
+    // The publisher Worker: pages stored, tags owed, nothing purged yet.
+    let consumed = run(crowdfund_core::publish::consume_pages(&p, &messages));
+    assert!(p.pages.body(&format!("projects/{id}/index.html")).is_some(), "the detail page is stored");
+    assert!(p.edge.tags().is_empty(), "the publisher purges nothing");
+    // Through the service binding the answer is JSON.
+    let wire = serde_json::to_value(&consumed).expect("json");
+    let consumed: crowdfund_core::publish::Consumed = serde_json::from_value(wire).expect("read back");
+    // The request Worker purges its own edge cache.
+    let deliveries = run(crowdfund_core::publish::purge_after(&p, consumed));
+    assert_eq!(deliveries, vec![Delivery::Ack]);
+    assert!(p.edge.tags().contains(&format!("project:{id}")), "{:?}", p.edge.tags());
+}
+
+#[test]
 fn unreadable_messages_are_retried_and_the_rest_of_the_batch_is_not_held_up() {
     let p = TestPlatform::default();
     propose(&p, json!({"project_name": "Good", "tagline": "t"}));

@@ -75,14 +75,96 @@ impl<P: Platform> Call<'_, P> {
     }
 }
 
+/// Which routes a Worker answers itself: [`Every`] one (the publisher Worker, the tests), or
+/// [`JsonApi`] (the request Worker, which hands whatever renders HTML to the publisher, so it
+/// links no renderer: see [`handle_front`]).
+#[allow(async_fn_in_trait)]
+trait Routes {
+    async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response>;
+    /// The answer to a refused HTML form.
+    fn refused_form(site: &generator::SiteConfig, submission: &Submission, e: &ApiError) -> Response;
+}
+
+/// Every route.
+struct Every;
+
+/// The JSON API and the page store's pages.
+struct JsonApi;
+
+impl Routes for Every {
+    async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
+        match c.route.handler {
+            Handler::VisitorPage => visitors::page(c).await,
+            Handler::SearchPage => search::page(c).await,
+            Handler::ReplyPage => pages::thread_page(c, Purpose::Reply).await,
+            Handler::EditPage => pages::thread_page(c, Purpose::Edit).await,
+            Handler::ReportPage => pages::thread_page(c, Purpose::Report).await,
+            Handler::Page => pages::page(c).await,
+            _ => dispatch(c).await,
+        }
+    }
+
+    fn refused_form(site: &generator::SiteConfig, submission: &Submission, e: &ApiError) -> Response {
+        respond::form_error(site, submission, e)
+    }
+}
+
+impl Routes for JsonApi {
+    async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
+        dispatch(c).await
+    }
+
+    fn refused_form(_: &generator::SiteConfig, _: &Submission, e: &ApiError) -> Response {
+        respond::error(e)
+    }
+}
+
 /// Handles one request; never fails: errors become JSON error answers (or, for an HTML form,
 /// the form again). HEAD answers like GET without the body.
 pub async fn handle(platform: &impl Platform, req: &Request) -> Response {
+    answer::<Every>(platform, req).await
+}
+
+/// The request Worker's part of [`handle`]: the JSON API and stored pages are answered here;
+/// `None` means the publisher answers (an HTML form, a page rendered per request or not
+/// stored yet, the deployment's own pages, the 404 page), through its service binding. The
+/// request is forwarded before it is counted against a rate limit, so no write counts twice.
+pub async fn handle_front(platform: &impl Platform, req: &Request) -> Option<Response> {
+    let route = table::find(&req.method, &req.path).ok();
+    match route.map(|r| r.handler) {
+        Some(Handler::Page) => {
+            let path = request::percent_decode(&req.path)?;
+            let head = req.method == Method::Head;
+            let stored = crate::serve::stored(platform, &path, req.query.as_deref(), req.header("if-none-match"), head);
+            let mut response = stored.await.ok()??;
+            with_cors(platform, req, &mut response);
+            Some(response)
+        }
+        Some(h) if renders(h) || is_form(req) => None,
+        _ => Some(answer::<JsonApi>(platform, req).await),
+    }
+}
+
+/// Whether a route's answer is a page rendered for the request.
+fn renders(handler: Handler) -> bool {
+    matches!(
+        handler,
+        Handler::VisitorPage | Handler::SearchPage | Handler::ReplyPage | Handler::EditPage | Handler::ReportPage
+    )
+}
+
+/// Whether a write is an HTML form submission (refused, it is answered with the form again).
+fn is_form(req: &Request) -> bool {
+    use crate::http::sender::media_type_is;
+    req.method.has_body() && media_type_is(req.header("content-type"), "application/x-www-form-urlencoded")
+}
+
+async fn answer<R: Routes>(platform: &impl Platform, req: &Request) -> Response {
     let start = platform.now().ms;
     let (response, figures) = match table::find(&req.method, &req.path) {
         Ok(route) => {
             let mut call = Call { platform, req, route, figures: Figures::default() };
-            let outcome = dispatch(&mut call).await;
+            let outcome = R::dispatch(&mut call).await;
             (outcome, call.figures)
         }
         Err(e) => (Err(e), Figures { route: "unrouted", ..Figures::default() }),
@@ -94,7 +176,7 @@ pub async fn handle(platform: &impl Platform, req: &Request) -> Response {
                 platform.log(Level::Error, json!({"event": "internal_error", "route": figures.route, "cause": cause}));
             }
             match &figures.form {
-                Some(submission) => respond::form_error(&platform.config().site, submission, &e),
+                Some(submission) => R::refused_form(&platform.config().site, submission, &e),
                 None => respond::error(&e),
             }
         }
@@ -107,11 +189,7 @@ pub async fn handle(platform: &impl Platform, req: &Request) -> Response {
     if req.method == Method::Head {
         response.clear_body();
     }
-    let config = platform.config();
-    for (name, value) in cors::headers_for(req.header("origin"), &config.allowed_origins, req.method == Method::Options)
-    {
-        response.headers.set(name, value);
-    }
+    with_cors(platform, req, &mut response);
     if !is_stored_page_read(&figures, &response) {
         platform.log(
             Level::Info,
@@ -121,6 +199,15 @@ pub async fn handle(platform: &impl Platform, req: &Request) -> Response {
         );
     }
     response
+}
+
+/// Grants an allow-listed origin's page the answer (CORS).
+fn with_cors(platform: &impl Platform, req: &Request, response: &mut Response) {
+    let config = platform.config();
+    for (name, value) in cors::headers_for(req.header("origin"), &config.allowed_origins, req.method == Method::Options)
+    {
+        response.headers.set(name, value);
+    }
 }
 
 /// Whether the answer is a published page read from the store (200, or 304 to a revalidation):
@@ -159,8 +246,6 @@ async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
         Handler::NewVisitor => auth::new_visitor(c),
         Handler::Visitor => visitors::me(c).await,
         Handler::SetDisplayName => visitors::set_name(c).await,
-        Handler::VisitorPage => visitors::page(c).await,
-        Handler::SearchPage => search::page(c).await,
         Handler::Search => search::api(c).await,
         Handler::ModerateThread => moderation::thread(c).await,
         Handler::ModerateProject => moderation::project(c).await,
@@ -174,10 +259,13 @@ async fn dispatch<P: Platform>(c: &mut Call<'_, P>) -> ApiResult<Response> {
         Handler::DeadLetters => admin::dead_letters(c).await,
         Handler::ClearDeadLetters => admin::clear_dead_letters(c).await,
         Handler::Favicon => Ok(pages::favicon(c)),
-        Handler::ReplyPage => pages::thread_page(c, Purpose::Reply).await,
-        Handler::EditPage => pages::thread_page(c, Purpose::Edit).await,
-        Handler::ReportPage => pages::thread_page(c, Purpose::Report).await,
-        Handler::Page => pages::page(c).await,
         Handler::Preflight => Ok(Response::new(204, Vec::new())),
+        // Rendered pages: the request Worker hands them on before dispatch (`handle_front`).
+        Handler::VisitorPage
+        | Handler::SearchPage
+        | Handler::ReplyPage
+        | Handler::EditPage
+        | Handler::ReportPage
+        | Handler::Page => Err(ApiError::Internal("a rendered page reached the JSON API's dispatch".into())),
     }
 }

@@ -41,7 +41,11 @@ async fn three_up_votes_move_a_newer_thread_above_an_older_one() -> anyhow::Resu
     }
     let (_, took) = proposer.eventually(&page, FRESHNESS_DEADLINE, |a| shown_order(a) == vec![newer, older]).await?;
     println!("the re-ranked page was served by the edge after {took:?}");
-    let twin = proposer.get(&format!("/api/v1/projects/{id}.json")).await?.json();
+    // One vote already puts the newer thread first: wait for the twin to carry all three.
+    let twin_path = format!("/api/v1/projects/{id}.json");
+    let (twin, _) =
+        proposer.eventually(&twin_path, FRESHNESS_DEADLINE, |a| a.json()["threads"][0]["up_vote"] == 3).await?;
+    let twin = twin.json();
     let twin_order: Vec<i64> =
         twin["threads"].as_array().into_iter().flatten().filter_map(|t| t["thread_id"].as_i64()).collect();
     assert_eq!(twin_order, vec![newer, older], "the JSON twin gives the same order");

@@ -25,11 +25,12 @@ tools-test:
 
 worker-bundle: worker/build/worker/shim.mjs
 
+# Both Workers' bundles: worker/build/ (the request Worker) and worker/build-publisher/.
 worker/build/worker/shim.mjs: $(WORKER_SOURCES)
 	@scripts/build-worker.sh
 	@touch $@
 
-## size: the Worker's wasm, gzipped, within its budget (scripts/wasm-size.sh)
+## size: the Workers' wasm, gzipped, within their budgets (scripts/wasm-size.sh)
 size: worker-bundle
 	@scripts/wasm-size.sh
 
@@ -72,8 +73,9 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	cargo clippy --quiet -p crowdfund-worker --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --quiet -p crowdfund-worker --target wasm32-unknown-unknown --features front -- -D warnings
 
 clean:
-	rm -rf worker/build .wrangler target/release/crowdfund
+	rm -rf worker/build worker/build-publisher .wrangler target/release/crowdfund
 
 FORCE:

@@ -11,8 +11,15 @@ export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
 export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
 wasm_opt="$root/node_modules/.bin/wasm-opt"
 cd "$root/worker"
-worker-build --profile worker --no-opt
 # The features workerd supports, as worker-build enables them (no newer encodings).
 features=(mutable-globals sign-ext nontrapping-float-to-int bulk-memory multivalue reference-types exception-handling)
-"$wasm_opt" -Oz "${features[@]/#/--enable-}" build/index_bg.wasm -o build/index_bg.wasm.opt
-mv build/index_bg.wasm.opt build/index_bg.wasm
+# build/: the request Worker (wrangler.toml), the JSON API and stored pages, no renderer;
+# build-publisher/: the publisher Worker (publisher.toml), every route, the queue consumer.
+for target in "build --features front" "build-publisher"; do
+  set -- $target
+  out="$1"
+  shift
+  worker-build --profile worker --no-opt --out-dir "$out" . "$@"
+  "$wasm_opt" -Oz "${features[@]/#/--enable-}" "$out/index_bg.wasm" -o "$out/index_bg.wasm.opt"
+  mv "$out/index_bg.wasm.opt" "$out/index_bg.wasm"
+done

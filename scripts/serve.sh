@@ -4,7 +4,8 @@
 #   - the local edge (Varnish, edge/edge.vcl via scripts/edge.sh) on --port: what visitors
 #     reach; it keeps pages as the Worker's headers allow and takes the Worker's purges on
 #     --purge-port;
-#   - `wrangler dev` (the Worker with local D1, queue and R2) on --worker-port;
+#   - `wrangler dev` (the request Worker, wrangler.toml, and the publisher Worker behind its
+#     service binding, publisher.toml, with local D1, queue and R2) on --worker-port;
 #   - `crowdfund cron`, which fires the crons wrangler.toml declares (wrangler dev does not),
 #     once at start, so a restart re-drives what a crash left, and then on schedule.
 # `make dev` (scripts/dev.sh) and the test harnesses (e2e/src/lib.rs, e2e/browser/server.mjs)
@@ -54,8 +55,46 @@ stop() { trap - EXIT INT TERM; [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev
 trap stop EXIT
 trap 'stop; exit 143' INT TERM
 
-wrangler dev --ip 127.0.0.1 --port "$worker_port" ${inspector:+--inspector-port "$inspector"} \
-  --persist-to "$state" --log-level "$level" "${vars[@]}" &
+# The publisher Worker runs in the same `wrangler dev` (its logs are prefixed
+# "[crowdfund-publisher]"), but --var reaches only the first Worker: its config is written
+# with the same settings in its [vars], next to a copy of the local secrets.
+publisher_dir="${state%/}-publisher"
+mkdir -p "$publisher_dir"
+[ ! -f .dev.vars ] || cp .dev.vars "$publisher_dir/.dev.vars"
+overrides=()
+for ((i = 1; i < ${#vars[@]}; i += 2)); do overrides+=("${vars[$i]}"); done
+in_vars=0
+while IFS= read -r line; do
+  case "$line" in
+    "[vars]")
+      in_vars=1
+      echo "$line"
+      # The last setting of a name wins, as with --var.
+      written=" "
+      for ((i = ${#overrides[@]} - 1; i >= 0; i--)); do
+        o="${overrides[$i]}"
+        case "$written" in *" ${o%%:*} "*) continue ;; esac
+        written+="${o%%:*} "
+        value="${o#*:}"
+        value="${value//\\/\\\\}"
+        echo "${o%%:*} = \"${value//\"/\\\"}\""
+      done
+      continue ;;
+    "["*) in_vars=0 ;;
+  esac
+  if [ "$in_vars" = 1 ]; then
+    key="${line%%=*}"
+    key="${key// /}"
+    skip=0
+    for o in ${overrides[@]+"${overrides[@]}"}; do [ "${o%%:*}" != "$key" ] || skip=1; done
+    [ "$skip" = 1 ] && continue
+  fi
+  line="${line/main = \"worker\//main = \"$PWD/worker/}"
+  echo "${line/migrations_dir = \"data\//migrations_dir = \"$PWD/data/}"
+done < publisher.toml > "$publisher_dir/publisher.toml"
+
+wrangler dev -c wrangler.toml -c "$publisher_dir/publisher.toml" --ip 127.0.0.1 --port "$worker_port" \
+  ${inspector:+--inspector-port "$inspector"} --persist-to "$state" --log-level "$level" "${vars[@]}" &
 pids+=($!)
 if [ "$edge" = 1 ]; then
   scripts/edge.sh "$port" "$purge_port" "$worker_port" "${state%/}-edge" &

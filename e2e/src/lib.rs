@@ -36,6 +36,14 @@ pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// A log line without the Worker's name before it (`[crowdfund-publisher] {...}`).
+fn without_worker_name(line: &str) -> &str {
+    match line.strip_prefix('[').and_then(|rest| rest.split_once("] ")) {
+        Some((name, rest)) if !name.starts_with("wrangler") => rest,
+        _ => line,
+    }
+}
+
 /// A secret from `.dev.vars` (which `make` creates), e.g. `ADMIN_TOKEN`.
 pub fn dev_var(name: &str) -> Result<String> {
     let text =
@@ -131,8 +139,12 @@ pub struct Options {
     /// Reuse this state directory (restart after a kill) instead of a fresh one.
     pub state: Option<PathBuf>,
     /// Run another Worker's config (relative to the repo root) instead of crowdfund's, with
-    /// `wrangler dev` alone; it gets no migrations and is ready when `/` answers.
+    /// `wrangler dev` alone; it gets no migrations and is ready when `/` answers (or
+    /// `ready_path`).
     pub config: Option<String>,
+    /// Where a bare `wrangler dev` answers once it is ready, if not `/` (crowdfund's request
+    /// Worker alone answers `/` only through its publisher).
+    pub ready_path: Option<String>,
     /// How the cron fires.
     pub cron: Cron,
 }
@@ -230,7 +242,11 @@ impl Server {
                 _tmp: tmp.take(),
                 log,
             };
-            let ready_path = if options.config.is_some() { "/" } else { "/api/v1/health" };
+            let ready_path = match (&options.config, &options.ready_path) {
+                (_, Some(path)) => path.as_str(),
+                (Some(_), None) => "/",
+                (None, None) => "/api/v1/health",
+            };
             match server.wait_ready(ready_path, Duration::from_secs(120)) {
                 Ok(()) => return Ok(server),
                 Err(_) if attempt < 3 && server.log_text().contains("Address already in use") => {
@@ -269,9 +285,11 @@ impl Server {
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
-    /// The whole log.
+    /// The whole log, the Workers' lines without the `[worker-name] ` that `wrangler dev`
+    /// puts before each when it runs two Workers (wrangler's own `[wrangler:info]` lines stay).
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines().map(without_worker_name).collect::<Vec<_>>().join("\n")
     }
 
     /// Polls the log until `check` accepts it or the deadline passes.

@@ -6,3 +6,6 @@ pub const DB: &str = "DB";
 pub const CHANGES: &str = "CHANGES";
 /// The R2 bucket of rendered pages.
 pub const PAGES: &str = "PAGES";
+/// The request Worker's service binding to the publisher Worker (`--features front`).
+#[cfg(feature = "front")]
+pub const PUBLISHER: &str = "PUBLISHER";

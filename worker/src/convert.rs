@@ -1,6 +1,8 @@
 //! The runtime's requests and responses to and from the core's plain ones.
 
 use worker::{Headers, Request, Response, ResponseBody, Result};
+#[cfg(feature = "front")]
+use worker::{RequestInit, RequestRedirect};
 
 use crowdfund_core::http::{self, Method};
 
@@ -32,4 +34,22 @@ pub fn response(answer: http::Response, held: Option<ResponseBody>) -> Result<Re
         _ => Response::from_bytes(answer.body)?,
     };
     Ok(response.with_status(answer.status).with_headers(headers))
+}
+
+/// The request again, as the publisher receives it through its service binding (`url` as the
+/// visitor sent it; the body already read). Redirects are the visitor's to follow, not ours.
+#[cfg(feature = "front")]
+pub fn forwarded(url: &str, request: &http::Request) -> Result<Request> {
+    let headers = Headers::new();
+    for (name, value) in request.headers.iter() {
+        headers.append(name, value)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(worker::Method::from(request.method.as_str().to_owned()))
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
+    if !request.body.is_empty() {
+        init.with_body(Some(js_sys::Uint8Array::from(request.body.as_slice()).into()));
+    }
+    Request::new_with_init(url, &init)
 }

@@ -173,7 +173,10 @@ fn producer_only_config() -> Result<String> {
     let mut skip = false;
     for line in text.lines() {
         if line.starts_with('[') {
+            // No consumer, and no publisher to bind to (a binding left waiting for a Worker
+            // that never starts costs wrangler dev time on every request).
             skip = line.starts_with("[[queues.consumers]]")
+                || line.starts_with("[[services]]")
                 || line.starts_with("[build]")
                 || line.starts_with("[triggers]")
                 || line.starts_with("[env.");

@@ -28,6 +28,10 @@ fn the_json_api_is_answered_as_the_full_router_answers_it() {
         request(Method::Delete, "/api/v1/projects"),
         request(Method::Options, "/api/v1/projects").with_header("origin", SITE),
         request(Method::Get, "/favicon.ico"),
+        // The spec's curl: JSON sent with curl's default form content type.
+        request(Method::Post, "/projects/propose")
+            .with_header("content-type", "application/x-www-form-urlencoded")
+            .with_body(r#"{"project_name": "Curl", "tagline": "t"}"#),
     ] {
         let (a, b) = (send(&full, &req), front(&lean, &req).expect("answered by the request Worker"));
         assert_eq!((a.status, a.json()), (b.status, b.json()), "{} {}", req.method.as_str(), req.path);

@@ -153,10 +153,14 @@ fn renders(handler: Handler) -> bool {
     )
 }
 
-/// Whether a write is an HTML form submission (refused, it is answered with the form again).
+/// Whether a write is an HTML form submission (refused, it is answered with the form again),
+/// as `BodyKind::of` reads it: a JSON document sent as a form (the spec's `curl -d '{...}'`)
+/// is JSON.
 fn is_form(req: &Request) -> bool {
-    use crate::http::sender::media_type_is;
-    req.method.has_body() && media_type_is(req.header("content-type"), "application/x-www-form-urlencoded")
+    use crate::http::sender::{looks_like_json, media_type_is};
+    req.method.has_body()
+        && media_type_is(req.header("content-type"), "application/x-www-form-urlencoded")
+        && !looks_like_json(&req.body)
 }
 
 async fn answer<R: Routes>(platform: &impl Platform, req: &Request) -> Response {
